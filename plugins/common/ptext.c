@@ -1,0 +1,127 @@
+/* Text helpers shared by the in-tree language plugins (see ptext.h). */
+#include "ptext.h"
+
+#include <string.h>
+
+int ptext_next_line(const char *buf, size_t len, size_t *pos,
+		    struct ptext_line *line)
+{
+	const char *nl;
+
+	if (*pos >= len)
+		return 0;
+	line->s = buf + *pos;
+	nl = memchr(line->s, '\n', len - *pos);
+	if (nl) {
+		line->len = (size_t)(nl - line->s);
+		line->nl = 1;
+		*pos += line->len + 1;
+	} else {
+		line->len = len - *pos;
+		line->nl = 0;
+		*pos = len;
+	}
+	return 1;
+}
+
+const char *ptext_find(const char *buf, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (n == 0)
+		return buf;
+	if (!buf || len < n)
+		return NULL;
+	return memmem(buf, len, needle, n);
+}
+
+int ptext_starts(const struct ptext_line *line, const char *prefix,
+		 int skip_blanks)
+{
+	const char *s = line->s;
+	size_t len = line->len, n = strlen(prefix);
+
+	while (skip_blanks && len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+int ptext_has_line(const char *buf, size_t len, const char *prefix)
+{
+	struct ptext_line line;
+	size_t pos = 0;
+
+	while (ptext_next_line(buf, len, &pos, &line))
+		if (ptext_starts(&line, prefix, 1))
+			return 1;
+	return 0;
+}
+
+const char *ptext_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+int ptext_append_clean(const struct runlet_host *host, const char *src_path,
+		       const char *workdir, const char *s, size_t len,
+		       struct runlet_buf *out)
+{
+	const char *base = src_path ? ptext_basename(src_path) : NULL;
+	size_t srclen = src_path ? strlen(src_path) : 0;
+	size_t wdlen = workdir ? strlen(workdir) : 0;
+	size_t i = 0, start = 0;
+	int rc;
+
+	while (wdlen > 0 && workdir[wdlen - 1] == '/')
+		wdlen--;
+	while (i < len) {
+		size_t skip = 0;
+		const char *repl = NULL;
+
+		if (srclen > 0 && len - i >= srclen &&
+		    memcmp(s + i, src_path, srclen) == 0) {
+			skip = srclen;
+			repl = base;
+		} else if (wdlen > 0 && len - i > wdlen &&
+			   memcmp(s + i, workdir, wdlen) == 0 &&
+			   s[i + wdlen] == '/') {
+			skip = wdlen + 1;
+			repl = "";
+		}
+		if (!skip) {
+			i++;
+			continue;
+		}
+		rc = host->buf_append(out, s + start, i - start);
+		if (rc == 0 && repl[0])
+			rc = host->buf_append(out, repl, strlen(repl));
+		if (rc)
+			return rc;
+		i += skip;
+		start = i;
+	}
+	return host->buf_append(out, s + start, len - start);
+}
+
+int ptext_append_line(const struct runlet_host *host, const char *src_path,
+		      const char *workdir, const struct ptext_line *line,
+		      struct runlet_buf *out)
+{
+	int rc = ptext_append_clean(host, src_path, workdir, line->s,
+				    line->len, out);
+
+	if (rc == 0 && line->nl)
+		rc = host->buf_append(out, "\n", 1);
+	return rc;
+}
+
+size_t ptext_rtrim_nl(const char *s, size_t len)
+{
+	while (len > 0 && s[len - 1] == '\n')
+		len--;
+	return len;
+}
