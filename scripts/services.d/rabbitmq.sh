@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Test RabbitMQ for `runlet serve`'s tests: its own node, loopback only, state
+# under build/services/rabbitmq. `rabbitmq.sh start|stop|restart|status`.
+# The AMQP URL the tests use is written to build/services/rabbitmq.env
+# (RUNLET_TEST_AMQP_PORT=..., RUNLET_TEST_AMQP_URL=...).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD/build/services/rabbitmq
+envfile=$PWD/build/services/rabbitmq.env
+port=${RUNLET_TEST_AMQP_PORT:-5673}
+pidfile=$root/server.pid
+
+amqp_ready() {
+	# The broker answers the AMQP 0-9-1 protocol header with a
+	# connection.start method frame (frame type 1).
+	local b
+	{ exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+	printf 'AMQP\0\0\011\001' >&3
+	b=$(timeout 2 head -c1 <&3 | od -An -tu1 | tr -d ' ') || b=
+	exec 3<&- 3>&-
+	[ "$b" = 1 ]
+}
+
+running() {
+	[ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+start() {
+	if running && amqp_ready; then
+		return 0
+	fi
+	if ! [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+		echo "rabbitmq.sh: rabbitmq-server is not installed (apt-get install rabbitmq-server, or bash scripts/setup.sh test)" >&2
+		return 1
+	fi
+	mkdir -p "$root/mnesia" "$root/log" "$root/home"
+	echo '[].' > "$root/enabled_plugins"
+	cat > "$root/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$port
+loopback_users.guest = true
+log.console = false
+log.file.level = warning
+disk_free_limit.absolute = 20MB
+CONF
+	# An empty env file keeps the system's /etc/rabbitmq/rabbitmq-env.conf out.
+	: > "$root/rabbitmq-env.conf"
+	(
+		export HOME=$root/home
+		export RABBITMQ_NODENAME=runlet-test@localhost
+		export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+		export RABBITMQ_NODE_PORT=$port
+		export RABBITMQ_DIST_PORT=$((port + 20000))
+		export ERL_EPMD_ADDRESS=127.0.0.1
+		export RABBITMQ_CONF_ENV_FILE=$root/rabbitmq-env.conf
+		export RABBITMQ_CONFIG_FILE=$root/rabbitmq.conf
+		export RABBITMQ_ENABLED_PLUGINS_FILE=$root/enabled_plugins
+		export RABBITMQ_MNESIA_BASE=$root/mnesia
+		export RABBITMQ_LOG_BASE=$root/log
+		export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+		cd "$root"
+		setsid /usr/lib/rabbitmq/bin/rabbitmq-server </dev/null >"$root/log/stdout.log" 2>&1 &
+		echo $! > "$pidfile"
+	)
+	for _ in $(seq 1 120); do
+		if amqp_ready; then
+			printf 'RUNLET_TEST_AMQP_PORT=%s\nRUNLET_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:%s/\n' \
+				"$port" "$port" > "$envfile"
+			return 0
+		fi
+		if ! running; then
+			echo "rabbitmq.sh: the broker exited during start; see $root/log/" >&2
+			tail -n 20 "$root/log/stdout.log" >&2 || true
+			return 1
+		fi
+		sleep 0.25
+	done
+	echo "rabbitmq.sh: no AMQP on 127.0.0.1:$port after 30 s; see $root/log/" >&2
+	return 1
+}
+
+stop() {
+	running || { rm -f "$pidfile"; return 0; }
+	local pid
+	pid=$(cat "$pidfile")
+	# The wrapper script turns SIGTERM into an orderly broker shutdown.
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 120); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.25
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$pidfile"
+}
+
+case ${1:-} in
+start) start ;;
+stop) stop ;;
+restart) stop; start ;;
+status) running && amqp_ready ;;
+*) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+esac
