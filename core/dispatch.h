@@ -39,6 +39,11 @@ int runlet_ctx_open_cfg(const struct runlet_ctx_opts *opts, struct cfg *cfg,
 			struct runlet_ctx **out, char *err, size_t errlen);
 void runlet_ctx_close(struct runlet_ctx *ctx);
 
+/* The plugin directory runlet uses: override, else cfg->plugin_dir, else
+ * <directory of the runlet executable>/plugins. 0 or -ENAMETOOLONG. */
+int runlet_plugin_dir(const struct cfg *cfg, const char *override, char *out,
+		      size_t outlen);
+
 /* Borrowed until runlet_ctx_close. */
 const struct cfg *runlet_ctx_cfg(const struct runlet_ctx *ctx);
 const struct registry *runlet_ctx_registry(const struct runlet_ctx *ctx);

@@ -1,0 +1,476 @@
+/* Dispatch: config + plugins + backends in a context; judge one submission.
+ *
+ * Flow of runlet_judge: registry[job.lang] -> plan_build (plugin hooks) ->
+ * backend.execute (runner in a sandbox) -> verdict_compile / verdict_test
+ * (plugin hooks) -> struct result with every test once, in request order.
+ */
+#include "core/dispatch.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/backends.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/plan.h"
+#include "core/registry.h"
+#include "core/verdict.h"
+
+#define MAX_BACKENDS 4
+
+struct ctx_backend {
+	const struct backend_ops *ops;
+	void *state;
+};
+
+struct runlet_ctx {
+	struct cfg *cfg;          /* owned */
+	struct registry *reg;     /* owned */
+	struct ctx_backend be[MAX_BACKENDS];
+	size_t nbe;
+	char *backend_override;   /* owned or NULL */
+	char plugin_dir[PATH_MAX];
+	char runner_path[PATH_MAX];
+	char host[256];
+	atomic_ulong seq;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Directory of the running executable, for build/plugins and the runner. */
+static int exe_dir(char *out, size_t outlen)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if ((size_t)snprintf(out, outlen, "%s", dirname(buf)) >= outlen)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int runlet_plugin_dir(const struct cfg *cfg, const char *override, char *out,
+		      size_t outlen)
+{
+	char dir[PATH_MAX] = ".";
+	const char *pd = override ? override : cfg ? cfg->plugin_dir : NULL;
+	int n;
+	if (pd) {
+		n = snprintf(out, outlen, "%s", pd);
+	} else {
+		(void)exe_dir(dir, sizeof(dir));
+		n = snprintf(out, outlen, "%s/plugins", dir);
+	}
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+static const char *runner_backend(const struct runlet_ctx *ctx,
+				  const struct cfg_runner *cr)
+{
+	if (ctx->backend_override)
+		return ctx->backend_override;
+	if (cr && cr->backend)
+		return cr->backend;
+	return ctx->cfg->backend ? ctx->cfg->backend : "native";
+}
+
+static struct ctx_backend *find_backend(struct runlet_ctx *ctx,
+					const char *name)
+{
+	for (size_t i = 0; i < ctx->nbe; i++)
+		if (strcmp(ctx->be[i].ops->name, name) == 0)
+			return &ctx->be[i];
+	return NULL;
+}
+
+static int open_backend(struct runlet_ctx *ctx, const char *name, int insecure,
+			char *err, size_t errlen)
+{
+	const struct backend_ops *ops;
+	struct backend_opts bo = {.insecure = insecure,
+				  .runner_path = ctx->runner_path};
+	char why[1024] = "";
+	int rc;
+
+	if (find_backend(ctx, name))
+		return 0;
+	ops = backends_find(name);
+	if (!ops) {
+		snprintf(err, errlen, "backend \"%s\": unknown (known: %s)",
+			 name, backends_names());
+		return -EINVAL;
+	}
+	if (ctx->nbe >= MAX_BACKENDS)
+		return -ENOSPC;
+	rc = ops->open(ctx->cfg, &bo, &ctx->be[ctx->nbe].state, why,
+		       sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "backend %s: %s", name,
+			 why[0] ? why : strerror(-rc));
+		return rc;
+	}
+	ctx->be[ctx->nbe++].ops = ops;
+	return 0;
+}
+
+int runlet_ctx_open_cfg(const struct runlet_ctx_opts *opts, struct cfg *cfg,
+			struct runlet_ctx **out, char *err, size_t errlen)
+{
+	struct runlet_ctx *ctx = calloc(1, sizeof(*ctx));
+	char dir[PATH_MAX] = ".";
+	int rc;
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->cfg = cfg;
+	atomic_init(&ctx->seq, 0);
+	(void)exe_dir(dir, sizeof(dir));
+	if (gethostname(ctx->host, sizeof(ctx->host) - 1) < 0)
+		snprintf(ctx->host, sizeof(ctx->host), "unknown");
+
+	(void)runlet_plugin_dir(cfg, opts->plugin_dir, ctx->plugin_dir,
+				sizeof(ctx->plugin_dir));
+	const char *rp = opts->runner_path ? opts->runner_path
+					   : cfg->sandbox.runner_path;
+	if (rp)
+		snprintf(ctx->runner_path, sizeof(ctx->runner_path), "%s", rp);
+	else
+		snprintf(ctx->runner_path, sizeof(ctx->runner_path),
+			 "%s/runlet-runner", dir);
+	if (opts->backend) {
+		ctx->backend_override = strdup(opts->backend);
+		if (!ctx->backend_override) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
+
+	rc = registry_load(cfg, ctx->plugin_dir, &ctx->reg, err, errlen);
+	if (rc < 0) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->nrunners; i++) {
+		rc = open_backend(ctx, runner_backend(ctx, &cfg->runners[i]),
+				  opts->insecure, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	*out = ctx;
+	return 0;
+fail:
+	ctx->cfg = NULL; /* stays the caller's on failure */
+	runlet_ctx_close(ctx);
+	return rc;
+}
+
+int runlet_ctx_open(const struct runlet_ctx_opts *opts, struct runlet_ctx **out,
+		    char *err, size_t errlen)
+{
+	const char *path = opts->config_path;
+	struct cfg *cfg = NULL;
+	int rc;
+
+	if (!path)
+		path = getenv("CONFIG_PATH");
+	if (!path || !*path)
+		path = "config.yaml";
+	rc = cfg_load(path, &cfg, err, errlen);
+	if (rc < 0)
+		return -EINVAL;
+	rc = runlet_ctx_open_cfg(opts, cfg, out, err, errlen);
+	if (rc < 0)
+		cfg_free(cfg);
+	return rc;
+}
+
+void runlet_ctx_close(struct runlet_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (size_t i = 0; i < ctx->nbe; i++)
+		ctx->be[i].ops->close(ctx->be[i].state);
+	registry_free(ctx->reg);
+	cfg_free(ctx->cfg);
+	free(ctx->backend_override);
+	free(ctx);
+}
+
+const struct cfg *runlet_ctx_cfg(const struct runlet_ctx *ctx)
+{
+	return ctx->cfg;
+}
+
+const struct registry *runlet_ctx_registry(const struct runlet_ctx *ctx)
+{
+	return ctx->reg;
+}
+
+/* ---- judging ---- */
+
+struct judge_state {
+	const struct job *job;
+	const struct runlet_plugin *plugin;
+	const struct plan_info *info;
+	const struct judge_hooks *hooks;
+	struct result *res;
+	size_t done;      /* tests judged so far (in order) */
+	int compiled_ok;  /* -1 unknown, 0 failed, 1 ok */
+	int oom;          /* out of memory while judging */
+};
+
+static void judge_outcome(struct judge_state *st, const struct wire_outcome *o)
+{
+	if (o->is_compile) {
+		int ok = 0;
+		if (verdict_compile(st->plugin, st->info, o, st->res, &ok) < 0)
+			st->oom = 1;
+		st->compiled_ok = ok;
+		if (st->hooks && st->hooks->on_compiled)
+			st->hooks->on_compiled(st->hooks->arg, st->job, ok);
+		return;
+	}
+	if (st->done >= st->job->ntests ||
+	    (uint64_t)st->job->tests[st->done].num != o->num)
+		return; /* not the next test in order: handled at the end */
+	struct res_test *rt = &st->res->tests[st->done];
+	if (verdict_test(st->plugin, st->info, &st->job->tests[st->done], o,
+			 rt) < 0)
+		st->oom = 1;
+	if (st->hooks && st->hooks->on_test)
+		st->hooks->on_test(st->hooks->arg, st->job, st->done, rt);
+	st->done++;
+}
+
+static void on_progress(void *arg, const struct wire_outcome *o)
+{
+	judge_outcome(arg, o);
+}
+
+/* Tests the runner did not report: CE after a failed compile, IE when the
+ * runner or backend failed. */
+static int fill_missing(struct judge_state *st, enum runlet_verdict v,
+			const char *text)
+{
+	for (; st->done < st->job->ntests; st->done++) {
+		struct res_test *rt = &st->res->tests[st->done];
+		if (verdict_not_run(&st->job->tests[st->done], v, text, rt) < 0)
+			return -ENOMEM;
+		if (st->hooks && st->hooks->on_test)
+			st->hooks->on_test(st->hooks->arg, st->job, st->done, rt);
+	}
+	return 0;
+}
+
+static int fail_all(struct judge_state *st, enum runlet_verdict v,
+		    const char *msg)
+{
+	char text[1200];
+	st->res->status = v;
+	if (result_set_err(st->res, msg) < 0)
+		return -ENOMEM;
+	snprintf(text, sizeof(text), "%s%s",
+		 v == RUNLET_VERDICT_IE ? "internal error: " : "", msg);
+	return fill_missing(st, v, text);
+}
+
+int runlet_judge(struct runlet_ctx *ctx, const struct job *job,
+		 const struct judge_hooks *hooks, struct result **out)
+{
+	uint64_t t0 = now_ms();
+	const struct cfg_runner *cr = cfg_runner_find(ctx->cfg, job->lang);
+	const char *bname = runner_backend(ctx, cr);
+	struct ctx_backend *be = find_backend(ctx, bname);
+	struct result *res = result_new(job->ntests);
+	struct wire_plan plan;
+	struct wire_result wr;
+	struct plan_info info;
+	char err[1024] = "", job_id[96];
+	struct judge_state st = {0};
+	int rc;
+
+	memset(&plan, 0, sizeof(plan));
+	memset(&wr, 0, sizeof(wr));
+	if (!res)
+		return -ENOMEM;
+	res->student_id = job->student_id;
+	res->problem_id = job->problem_id;
+	res->course_id = job->course_id;
+	res->code = job->code;
+	res->code_len = job->code_len;
+	res->host = ctx->host;
+	res->backend = bname;
+	res->id = job->id;
+	st.job = job;
+	st.hooks = hooks;
+	st.res = res;
+	st.compiled_ok = -1;
+	st.plugin = registry_get(ctx->reg, job->lang);
+
+	if (!cr || !st.plugin || !be) {
+		snprintf(err, sizeof(err), "language %s is not configured",
+			 job->lang);
+		rc = fail_all(&st, RUNLET_VERDICT_IE, err);
+		goto done;
+	}
+	rc = plan_build(ctx->cfg, cr, st.plugin, bname,
+			be->ops->workdir(be->state, cr), job, &plan, &info, err,
+			sizeof(err));
+	if (rc < 0) {
+		rc = fail_all(&st, RUNLET_VERDICT_IE, err);
+		goto done;
+	}
+	st.info = &info;
+	snprintf(job_id, sizeof(job_id), "%ld-%lu", (long)getpid(),
+		 (unsigned long)atomic_fetch_add(&ctx->seq, 1));
+	struct backend_job bj = {
+		.cfg = ctx->cfg,
+		.runner = cr,
+		.job_id = job_id,
+		.plan = &plan,
+		.progress = on_progress,
+		.progress_arg = &st,
+	};
+	rc = be->ops->execute(be->state, &bj, &wr, err, sizeof(err));
+	if (rc < 0) {
+		log_event(RUNLET_LOG_ERROR, "backend_failed", "backend=%s job=%s error=\"%s\"",
+			  bname, job_id, err);
+		rc = fail_all(&st, RUNLET_VERDICT_IE, err[0] ? err : strerror(-rc));
+		goto done;
+	}
+	/* outcomes the backend did not stream */
+	if (wr.has_compile && st.compiled_ok < 0)
+		judge_outcome(&st, &wr.compile);
+	if (st.compiled_ok != 0) {
+		for (size_t i = 0; i < wr.ntests; i++) {
+			if (st.done < job->ntests &&
+			    (uint64_t)job->tests[st.done].num == wr.tests[i].num)
+				judge_outcome(&st, &wr.tests[i]);
+		}
+	}
+	if (info.has_compile && st.compiled_ok < 0) {
+		rc = fail_all(&st, RUNLET_VERDICT_IE,
+			      wr.error ? wr.error
+				       : "the runner reported no compile outcome");
+	} else if (st.compiled_ok == 0) {
+		rc = fill_missing(&st, res->status == RUNLET_VERDICT_IE
+					       ? RUNLET_VERDICT_IE
+					       : RUNLET_VERDICT_CE,
+				  res->status == RUNLET_VERDICT_IE
+					  ? res->err_msg
+					  : "compilation error");
+	} else if (st.done < job->ntests) {
+		snprintf(err, sizeof(err), "%s",
+			 wr.error ? wr.error
+				  : "the runner stopped before every test ran");
+		rc = fail_all(&st, RUNLET_VERDICT_IE, err);
+	} else {
+		rc = 0;
+	}
+done:
+	wire_result_free(&wr);
+	wire_plan_free(&plan);
+	if (rc < 0 || st.oom) {
+		result_free(res);
+		return -ENOMEM;
+	}
+	if (res->status != RUNLET_VERDICT_CE && res->status != RUNLET_VERDICT_IE)
+		res->status = result_overall(res);
+	res->duration_ms = now_ms() - t0;
+	*out = res;
+	return 0;
+}
+
+/* An error result for an invalid but identifiable submission. */
+static json_t *error_result(struct runlet_ctx *ctx, const struct job_ids *ids,
+			    const char *msg_id, const char *msg)
+{
+	size_t n = ids->run_data ? json_array_size(ids->run_data) : 0;
+	struct result *res = result_new(n);
+	json_t *j = NULL;
+	char text[1200];
+
+	if (!res)
+		return NULL;
+	res->student_id = ids->student_id;
+	res->problem_id = ids->problem_id;
+	res->course_id = ids->course_id;
+	res->code = ids->code ? json_string_value(ids->code) : "";
+	res->code_len = ids->code ? json_string_length(ids->code) : 0;
+	res->host = ctx->host;
+	res->backend = "none";
+	res->id = msg_id;
+	res->status = RUNLET_VERDICT_IE;
+	snprintf(text, sizeof(text), "invalid submission: %s", msg);
+	if (result_set_err(res, text) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(ids->run_data, i);
+		json_t *num = json_is_object(e) ? json_object_get(e, "test_num") : NULL;
+		json_t *in = json_is_object(e) ? json_object_get(e, "input") : NULL;
+		struct res_test *rt = &res->tests[i];
+		rt->num = json_is_integer(num) ? json_integer_value(num) : (int64_t)i + 1;
+		rt->input = json_is_string(in) ? json_string_value(in) : "";
+		rt->input_len = json_is_string(in) ? json_string_length(in) : 0;
+		rt->status = RUNLET_VERDICT_IE;
+		rt->output = strdup(text);
+		if (!rt->output)
+			goto out;
+		rt->output_len = strlen(text);
+	}
+	j = result_to_json(res);
+out:
+	result_free(res);
+	return j;
+}
+
+int runlet_judge_body(struct runlet_ctx *ctx, const char *body, size_t len,
+		      const char *msg_id, const struct judge_hooks *hooks,
+		      json_t **out, char *err, size_t errlen)
+{
+	struct job *job = NULL;
+	struct job_ids ids;
+	struct result *res = NULL;
+	int rc;
+
+	memset(&ids, 0, sizeof(ids));
+	*out = NULL;
+	rc = job_parse(body, len, ctx->cfg, &job, &ids, err, errlen);
+	if (rc < 0) {
+		if (ids.identifiable)
+			*out = error_result(ctx, &ids, msg_id, err);
+		job_ids_clear(&ids);
+		return -EINVAL;
+	}
+	if (msg_id) {
+		job->id = strdup(msg_id);
+		if (!job->id) {
+			job_free(job);
+			return -ENOMEM;
+		}
+	}
+	rc = runlet_judge(ctx, job, hooks, &res);
+	if (rc == 0) {
+		*out = result_to_json(res);
+		if (!*out)
+			rc = -ENOMEM;
+		result_free(res);
+	}
+	job_free(job);
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory while judging");
+	return rc;
+}
