@@ -125,3 +125,108 @@ size_t ptext_rtrim_nl(const char *s, size_t len)
 		len--;
 	return len;
 }
+
+enum runlet_verdict ptext_classify_compile(const struct runlet_host *host,
+					   const struct runlet_exit *ex,
+					   struct runlet_buf *note)
+{
+	const struct runlet_limits *l = ex->limits;
+
+	if (ex->phase != RUNLET_PHASE_COMPILE)
+		return RUNLET_VERDICT_NONE;
+	switch (ex->kind) {
+	case RUNLET_EXIT_TIMEOUT:
+	case RUNLET_EXIT_CPU_TIMEOUT:
+		if (l)
+			host->buf_printf(note,
+					 "Compilation exceeded the time limit "
+					 "(%llu ms)",
+					 (unsigned long long)(ex->kind ==
+						RUNLET_EXIT_TIMEOUT ? l->wall_ms
+								    : l->time_ms));
+		else
+			host->buf_printf(note, "Compilation exceeded the time "
+					       "limit");
+		return RUNLET_VERDICT_CE;
+	case RUNLET_EXIT_MEMORY:
+		if (l && l->memory_bytes)
+			host->buf_printf(note,
+					 "Compilation exceeded the memory "
+					 "limit (%llu MiB)",
+					 (unsigned long long)(l->memory_bytes >>
+							      20));
+		else
+			host->buf_printf(note, "Compilation exceeded the "
+					       "memory limit");
+		return RUNLET_VERDICT_CE;
+	case RUNLET_EXIT_OUTPUT_LIMIT:
+		host->buf_printf(note, "Compilation produced too much output");
+		return RUNLET_VERDICT_CE;
+	default:
+		return RUNLET_VERDICT_NONE;
+	}
+}
+
+void ptext_raise_u64(uint64_t *v, uint64_t min)
+{
+	if (*v != 0 && *v < min)
+		*v = min;
+}
+
+void ptext_raise_u32(uint32_t *v, uint32_t min)
+{
+	if (*v != 0 && *v < min)
+		*v = min;
+}
+
+int ptext_argv0_is(const struct runlet_host *host,
+		   const struct runlet_strv *argv, const char *name)
+{
+	if (host->strv_len(argv) == 0)
+		return 0;
+	return strcmp(ptext_basename(host->strv_get(argv, 0)), name) == 0;
+}
+
+long ptext_argv_find(const struct runlet_host *host,
+		     const struct runlet_strv *argv, const char *prefix)
+{
+	size_t i, n = host->strv_len(argv), plen = strlen(prefix);
+
+	for (i = 0; i < n; i++)
+		if (strncmp(host->strv_get(argv, i), prefix, plen) == 0)
+			return (long)i;
+	return -1;
+}
+
+int ptext_env_default(const struct runlet_host *host, struct runlet_strv *env,
+		      const char *key, const char *value)
+{
+	if (host->env_get(env, key))
+		return 0;
+	return host->env_set(env, key, value);
+}
+
+int ptext_resolve_program(const struct runlet_host *host,
+			  struct runlet_strv *argv, const char *plugin,
+			  const char *name, const char *const *alts,
+			  size_t nalts)
+{
+	char path[4096];
+	size_t i;
+
+	if (host->strv_len(argv) == 0 ||
+	    strcmp(host->strv_get(argv, 0), name) != 0 ||
+	    host->find_program(name, path, sizeof(path)) == 0)
+		return 0;
+	for (i = 0; i < nalts; i++) {
+		if (host->find_program(alts[i], path, sizeof(path)) == 0) {
+			host->log(RUNLET_LOG_DEBUG, plugin,
+				  "no `%s` on PATH, using %s", name, path);
+			return host->strv_set(argv, 0, path);
+		}
+	}
+	host->log(RUNLET_LOG_WARN, plugin,
+		  "`%s` is not on PATH (nor %s): install it or set run_args "
+		  "in config.yaml", name, nalts ? alts[0] : "an alternative");
+	return 0;
+}

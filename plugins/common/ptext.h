@@ -9,6 +9,7 @@
 #define RUNLET_PTEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runlet/plugin.h"
 
@@ -50,5 +51,38 @@ int ptext_append_line(const struct runlet_host *host, const char *src_path,
 
 /* Trim trailing '\n' characters from out-of-band text: new length. */
 size_t ptext_rtrim_nl(const char *s, size_t len);
+
+/* Classification of a compile step that the compiler did not end by itself:
+ * time, memory or output limit hit while compiling is a compile error of
+ * the submission (hostile or pathological source), with a note saying which
+ * limit. NONE for anything else. */
+enum runlet_verdict ptext_classify_compile(const struct runlet_host *host,
+					   const struct runlet_exit *ex,
+					   struct runlet_buf *note);
+
+/* Raise a limit to at least min (0 = unlimited stays unlimited). */
+void ptext_raise_u64(uint64_t *v, uint64_t min);
+void ptext_raise_u32(uint32_t *v, uint32_t min);
+
+/* argv[0]'s base name equals name. */
+int ptext_argv0_is(const struct runlet_host *host,
+		   const struct runlet_strv *argv, const char *name);
+
+/* Index of the first argument starting with prefix, or -1. */
+long ptext_argv_find(const struct runlet_host *host,
+		     const struct runlet_strv *argv, const char *prefix);
+
+/* When argv[0] is exactly `name` and find_program cannot find it, replace it
+ * by the absolute path of the first of alts[0..nalts) that exists (so a
+ * config written for `python` runs where only `python3` is installed).
+ * Logs a warning naming the plugin when none exists. 0 or -errno. */
+int ptext_resolve_program(const struct runlet_host *host,
+			  struct runlet_strv *argv, const char *plugin,
+			  const char *name, const char *const *alts,
+			  size_t nalts);
+
+/* Set key=value in env unless the config already set key. 0 or -errno. */
+int ptext_env_default(const struct runlet_host *host, struct runlet_strv *env,
+		      const char *key, const char *value);
 
 #endif /* RUNLET_PTEXT_H */
