@@ -1,0 +1,67 @@
+/* Per-step cgroups: the runner creates one child cgroup per step under the
+ * directories the plan names, limits memory (no swap) and pids, moves the
+ * step's process in before it execs, reads CPU time while it runs and peak
+ * memory and OOM kills afterwards, kills what is left and removes it.
+ *
+ * v2 (plan.cg_v2): one unified directory (the first of cg_mem, cg_pids,
+ * cg_cpu), whose cgroup.subtree_control already enables the controllers and
+ * which does not hold the runner itself. v1: one directory per controller
+ * hierarchy (memory, pids, cpuacct). */
+#ifndef RUNLET_RUNNER_CGROUP_H
+#define RUNLET_RUNNER_CGROUP_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runner/wire.h"
+
+/* Where the runner may create cgroups. Strings borrowed from the plan. */
+struct cg_conf {
+	int v2;
+	const char *mem;  /* NULL: no memory cgroup */
+	const char *pids; /* NULL: no pids cgroup */
+	const char *cpu;  /* NULL: no cpu accounting cgroup */
+};
+
+#define CG_MAX_DIRS 3
+
+struct cg_dir {
+	char path[PATH_MAX]; /* the step cgroup's directory */
+	int dirfd;
+	int procs_fd;        /* cgroup.procs, open for writing */
+};
+
+/* One step's cgroup(s). Owns its fds; cg_step_destroy releases them. */
+struct cg_step {
+	int v2;
+	int ndirs;
+	struct cg_dir d[CG_MAX_DIRS];
+	int mem;    /* index into d, or -1 */
+	int pids;   /* index into d, or -1 */
+	int cpu_fd; /* cpuacct.usage (v1) or cpu.stat (v2), or -1 */
+};
+
+/* Is any cgroup configured? */
+int cg_enabled(const struct cg_conf *conf);
+
+/* Create the step cgroup called name (e.g. "s3") and set its limits. 0 or
+ * -errno with a message naming the file and the fix in err. On failure
+ * nothing is left behind. */
+int cg_step_create(const struct cg_conf *conf, const char *name,
+		   const struct wire_limits *lim, struct cg_step *cg,
+		   char *err, size_t errlen);
+/* Move process pid into every step cgroup. */
+int cg_step_attach(struct cg_step *cg, pid_t pid, char *err, size_t errlen);
+/* CPU time used so far by everything in the cgroup. -ENOENT: not known. */
+int cg_step_cpu_ns(struct cg_step *cg, uint64_t *ns);
+/* SIGKILL everything in the cgroup once (cgroup.kill on v2). */
+void cg_step_kill(struct cg_step *cg);
+/* Peak memory (have_peak = 0 when the kernel does not say) and whether the
+ * OOM killer struck. */
+void cg_step_stats(struct cg_step *cg, uint64_t *peak_kb, int *have_peak,
+		   int *oom);
+/* Kill until empty, remove the cgroup(s), close everything. Idempotent. */
+int cg_step_destroy(struct cg_step *cg, char *err, size_t errlen);
+
+#endif /* RUNLET_RUNNER_CGROUP_H */

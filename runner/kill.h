@@ -1,0 +1,27 @@
+/* Nothing outlives a step: after each step the runner kills the step's
+ * process group, its cgroup, and whatever else descends from the runner,
+ * and reaps it all.
+ *
+ * The runner is a child subreaper (kl_init), so orphans of a step (a
+ * double-forked setsid daemon) are re-parented to it, not to init: it finds
+ * them in /proc/thread-self/children. When the runner is PID 1 of its own
+ * pid namespace it also sends kill(-1, SIGKILL), which reaches every other
+ * process of the namespace. kill(-1) is never used otherwise: outside its
+ * own namespace it would kill the machine's processes. */
+#ifndef RUNLET_RUNNER_KILL_H
+#define RUNLET_RUNNER_KILL_H
+
+#include <sys/types.h>
+
+#include "runner/cgroup.h"
+
+/* Become a child subreaper. 0 or -errno. */
+int kl_init(void);
+/* One SIGKILL to the process group pgid and the step cgroup (cg may be
+ * NULL): used when a limit is hit while the step runs. */
+void kl_step_group(pid_t pgid, struct cg_step *cg);
+/* After the step's process was reaped: kill and reap everything left.
+ * is_pid1: the runner is PID 1 of its namespace. */
+void kl_leftovers(pid_t pgid, struct cg_step *cg, int is_pid1);
+
+#endif /* RUNLET_RUNNER_KILL_H */

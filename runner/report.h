@@ -1,0 +1,20 @@
+/* The runner's result stream on stdout: "result 1", one outcome per step as
+ * it completes, maybe an "error", then "end". Every record is written (not
+ * buffered) as soon as it is known. */
+#ifndef RUNLET_RUNNER_REPORT_H
+#define RUNLET_RUNNER_REPORT_H
+
+#include "runner/wire.h"
+
+struct rp_out {
+	int fd;
+	struct wire_buf buf; /* owned scratch; rp_close frees it */
+};
+
+int rp_header(struct rp_out *r);
+int rp_outcome(struct rp_out *r, const struct wire_outcome *o);
+int rp_error(struct rp_out *r, const char *msg);
+int rp_end(struct rp_out *r);
+void rp_close(struct rp_out *r);
+
+#endif /* RUNLET_RUNNER_REPORT_H */
