@@ -126,47 +126,6 @@ size_t ptext_rtrim_nl(const char *s, size_t len)
 	return len;
 }
 
-enum runlet_verdict ptext_classify_compile(const struct runlet_host *host,
-					   const struct runlet_exit *ex,
-					   struct runlet_buf *note)
-{
-	const struct runlet_limits *l = ex->limits;
-
-	if (ex->phase != RUNLET_PHASE_COMPILE)
-		return RUNLET_VERDICT_NONE;
-	switch (ex->kind) {
-	case RUNLET_EXIT_TIMEOUT:
-	case RUNLET_EXIT_CPU_TIMEOUT:
-		if (l)
-			host->buf_printf(note,
-					 "Compilation exceeded the time limit "
-					 "(%llu ms)",
-					 (unsigned long long)(ex->kind ==
-						RUNLET_EXIT_TIMEOUT ? l->wall_ms
-								    : l->time_ms));
-		else
-			host->buf_printf(note, "Compilation exceeded the time "
-					       "limit");
-		return RUNLET_VERDICT_CE;
-	case RUNLET_EXIT_MEMORY:
-		if (l && l->memory_bytes)
-			host->buf_printf(note,
-					 "Compilation exceeded the memory "
-					 "limit (%llu MiB)",
-					 (unsigned long long)(l->memory_bytes >>
-							      20));
-		else
-			host->buf_printf(note, "Compilation exceeded the "
-					       "memory limit");
-		return RUNLET_VERDICT_CE;
-	case RUNLET_EXIT_OUTPUT_LIMIT:
-		host->buf_printf(note, "Compilation produced too much output");
-		return RUNLET_VERDICT_CE;
-	default:
-		return RUNLET_VERDICT_NONE;
-	}
-}
-
 void ptext_raise_u64(uint64_t *v, uint64_t min)
 {
 	if (*v != 0 && *v < min)
@@ -177,6 +136,19 @@ void ptext_raise_u32(uint32_t *v, uint32_t min)
 {
 	if (*v != 0 && *v < min)
 		*v = min;
+}
+
+uint64_t ptext_heap_mb(uint64_t memory_bytes, uint64_t reserve_mb)
+{
+	uint64_t mb = memory_bytes >> 20, reserve = mb / 5;
+
+	if (mb == 0)
+		return 0;
+	if (reserve < reserve_mb)
+		reserve = reserve_mb;
+	if (mb > reserve && mb - reserve >= mb / 3)
+		return mb - reserve;
+	return mb / 3 ? mb / 3 : 1;
 }
 
 int ptext_argv0_is(const struct runlet_host *host,

@@ -52,17 +52,14 @@ int ptext_append_line(const struct runlet_host *host, const char *src_path,
 /* Trim trailing '\n' characters from out-of-band text: new length. */
 size_t ptext_rtrim_nl(const char *s, size_t len);
 
-/* Classification of a compile step that the compiler did not end by itself:
- * time, memory or output limit hit while compiling is a compile error of
- * the submission (hostile or pathological source), with a note saying which
- * limit. NONE for anything else. */
-enum runlet_verdict ptext_classify_compile(const struct runlet_host *host,
-					   const struct runlet_exit *ex,
-					   struct runlet_buf *note);
-
 /* Raise a limit to at least min (0 = unlimited stays unlimited). */
 void ptext_raise_u64(uint64_t *v, uint64_t min);
 void ptext_raise_u32(uint32_t *v, uint32_t min);
+
+/* A managed runtime's heap cap (MiB) for a memory limit, leaving room for
+ * the runtime itself: limit - max(reserve_mb, limit/5), but at least a third
+ * of the limit. 0 when there is no limit. */
+uint64_t ptext_heap_mb(uint64_t memory_bytes, uint64_t reserve_mb);
 
 /* argv[0]'s base name equals name. */
 int ptext_argv0_is(const struct runlet_host *host,

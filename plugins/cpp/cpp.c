@@ -75,8 +75,8 @@ static enum runlet_verdict cpp_classify(const struct runlet_host *host,
 	size_t i;
 	int sig;
 
-	if (ex->phase == RUNLET_PHASE_COMPILE)
-		return ptext_classify_compile(host, ex, note);
+	if (ex->phase != RUNLET_PHASE_RUN)
+		return RUNLET_VERDICT_NONE; /* the core words compile limits */
 	if (ex->kind == RUNLET_EXIT_SIGNALED)
 		sig = ex->signal;
 	else if (ex->kind == RUNLET_EXIT_EXITED && ex->exit_code != 0)

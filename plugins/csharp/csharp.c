@@ -12,8 +12,8 @@
 
 #define CS_NAME "csharp"
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define CS_HEAP_PERCENT 80 /* GC heap share of the memory limit */
-#define CS_HEAP_MIN_MB 16
+/* Room left beside the GC heap for mono itself: about 15 MiB of RSS. */
+#define CS_RESERVE_MB 32
 #define CS_MAX_FRAMES 10
 
 static const char *const cs_compile_argv[] = { "mcs", "-out:{bin}", "{src}",
@@ -66,11 +66,9 @@ static int cs_plan(const struct runlet_host *host, struct runlet_plan *plan)
 		rc = cs_insert_opt(host, plan->run_argv, "--debug", "--debug");
 		if (rc == 0 && l->memory_bytes > 0 &&
 		    !host->env_get(plan->env, "MONO_GC_PARAMS")) {
-			uint64_t mb = (l->memory_bytes >> 20) *
-				      CS_HEAP_PERCENT / 100;
+			uint64_t mb = ptext_heap_mb(l->memory_bytes,
+						    CS_RESERVE_MB);
 
-			if (mb < CS_HEAP_MIN_MB)
-				mb = CS_HEAP_MIN_MB;
 			snprintf(val, sizeof(val),
 				 "--gc-params=max-heap-size=%llum",
 				 (unsigned long long)mb);
@@ -201,9 +199,9 @@ static enum runlet_verdict cs_classify(const struct runlet_host *host,
 				       const struct runlet_exit *ex,
 				       struct runlet_buf *note)
 {
-	if (ex->phase == RUNLET_PHASE_COMPILE)
-		return ptext_classify_compile(host, ex, note);
-	if (ex->kind == RUNLET_EXIT_EXITED && ex->exit_code != 0 &&
+	(void)host;
+	(void)note;
+	if (ex->phase == RUNLET_PHASE_RUN && ex->kind == RUNLET_EXIT_EXITED && ex->exit_code != 0 &&
 	    ptext_find(ex->err, ex->err_len, "System.OutOfMemoryException"))
 		return RUNLET_VERDICT_MLE;
 	return RUNLET_VERDICT_NONE;

@@ -201,9 +201,9 @@ static enum runlet_verdict go_classify(const struct runlet_host *host,
 {
 	size_t i;
 
-	if (ex->phase == RUNLET_PHASE_COMPILE)
-		return ptext_classify_compile(host, ex, note);
-	if (ex->kind != RUNLET_EXIT_EXITED || ex->exit_code == 0)
+	(void)host;
+	(void)note;
+	if (ex->phase != RUNLET_PHASE_RUN || ex->kind != RUNLET_EXIT_EXITED || ex->exit_code == 0)
 		return RUNLET_VERDICT_NONE;
 	for (i = 0; i < NELEM(go_oom_marks); i++)
 		if (ptext_find(ex->err, ex->err_len, go_oom_marks[i]))

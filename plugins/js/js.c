@@ -10,10 +10,9 @@
 
 #define JS_NAME "js"
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-/* heap limit = this share of the memory limit; the rest is node itself
- * (code, young generation, buffers), about 40 MiB. */
-#define JS_HEAP_PERCENT 80
-#define JS_HEAP_MIN_MB 16
+/* Room left beside the old-generation heap for node itself (code, young
+ * generation, buffers): measured at about 45 MiB of RSS over the heap cap. */
+#define JS_RESERVE_MB 64
 
 static const char *const js_compile_argv[] = { NULL };
 static const char *const js_run_argv[] = { "node", "{src}", NULL };
@@ -54,9 +53,7 @@ static int js_plan(const struct runlet_host *host, struct runlet_plan *plan)
 	    !(ptext_argv0_is(host, plan->run_argv, "node") ||
 	      ptext_argv0_is(host, plan->run_argv, "nodejs")))
 		return 0;
-	mb = (l->memory_bytes >> 20) * JS_HEAP_PERCENT / 100;
-	if (mb < JS_HEAP_MIN_MB)
-		mb = JS_HEAP_MIN_MB;
+	mb = ptext_heap_mb(l->memory_bytes, JS_RESERVE_MB);
 	snprintf(opt, sizeof(opt), "--max-old-space-size=%llu",
 		 (unsigned long long)mb);
 	return host->strv_insert(plan->run_argv, 1, opt);
