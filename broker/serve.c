@@ -1,10 +1,589 @@
-/* broker: placeholder until the queue daemon lands. */
+/* broker: `runlet serve`, the queue daemon: options, setup, the serve loop.
+ *
+ * Theory of operation
+ * -------------------
+ * Threads. One I/O thread (the caller of serve_main) owns the AMQP
+ * connection and everything that touches it: it consumes, publishes, acks,
+ * rejects, reconnects. rabbitmq-c connections are not thread-safe, so no
+ * other thread ever sees it. N worker threads (broker.workers, default the
+ * number of cores; pool.c) only judge: each takes a job (the message body
+ * and its metadata, copied out of rabbitmq-c's buffers), calls
+ * runlet_judge_body (thread-safe) and leaves the encoded result in the job.
+ *
+ * Queues between them. I/O thread -> workers: the pool's job queue (mutex
+ * + condition variable). Workers -> I/O thread: the pool's done list,
+ * signalled on an eventfd. The I/O thread polls two fds: the broker socket
+ * and that eventfd, with a 200 ms timeout so that signal flags (set by the
+ * SIGTERM/SIGINT handler, signals.c) and heartbeats are seen in time.
+ * Prefetch (basic.qos) equals the worker count by default, so the job
+ * queue never holds more than that.
+ *
+ * Who acks what when (at-least-once: nothing is acked before its answer is
+ * safely with the broker).
+ *  - delivery without task_name = broker.task_name: basic.reject
+ *    (requeue=false) at once: RabbitMQ dead-letters it to broker.dlx ->
+ *    broker.dlq.
+ *  - a delivery judging was started for more than broker.max_redeliveries
+ *    times without finishing (attempts.c keeps the count in memory and in
+ *    the state directory, so a count survives the daemon being killed):
+ *    reject to the DLQ.
+ *  - otherwise it becomes a job. When the job is done:
+ *      result (also an error result for an invalid but identifiable
+ *      submission): basic.publish to the default exchange, routing key
+ *      broker.results_queue, persistent; the channel is in confirm mode
+ *      and the submission is acked only when the broker confirms that
+ *      publish (basic.ack from the broker; a basic.nack means publish
+ *      again).
+ *      invalid and not identifiable: reject to the DLQ.
+ *      runlet itself failed (out of memory): nack with requeue; the
+ *      attempt counts.
+ *  - a crash at any moment leaves the submission unacked: the broker
+ *    redelivers it; a result published but not yet acked is then sent a
+ *    second time (same message_id / correlation_id / "id" field: the
+ *    duplicate is recognisable).
+ *
+ * Broker loss. Delivery tags belong to a channel, so each connection has
+ * a generation number; tags of an older one are dead. Jobs keep running
+ * while the broker is away and their results are kept. After reconnecting
+ * (capped exponential backoff with jitter, backoff.c) runlet declares the
+ * queues again, consumes again, and publishes every kept result (an
+ * unconfirmed one again: it may arrive twice, never zero times). The
+ * broker redelivers the submissions whose acks were lost; a redelivery of
+ * a submission still in flight joins that job (one result, both acked);
+ * one whose result was already confirmed is acked at once (a tombstone
+ * remembers it for 10 minutes); anything else is judged again.
+ *
+ * Stopping. SIGTERM/SIGINT, --once, or --max-jobs N reached: basic.cancel,
+ * give back jobs not yet started (nack, requeue), wait up to
+ * broker.drain_timeout for the running ones to be judged, published,
+ * confirmed and acked, then close and exit 0. At the deadline (or at a
+ * second signal) what is still running is nacked with requeue and left
+ * behind; the process exits without waiting for it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "broker/serve.h"
+#include "broker/signals.h"
+#include "broker/srv.h"
+#include "broker/topology.h"
+#include "core/config.h"
+#include "core/dispatch.h"
+#include "core/log.h"
+
+#define HEARTBEAT_S 30
+#define POLL_MS 200
+
+uint64_t mq_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- the work of one job, on a worker thread ---- */
+
+static void note_lang(void *arg, const struct job *job)
+{
+	struct mq_job *j = arg;
+
+	if (j->lang[0] == '\0' && job != NULL && job->lang != NULL)
+		snprintf(j->lang, sizeof(j->lang), "%s", job->lang);
+}
+
+static void on_compiled(void *arg, const struct job *job, int ok)
+{
+	note_lang(arg, job);
+}
+
+static void on_test(void *arg, const struct job *job, size_t index,
+		    const struct res_test *t)
+{
+	note_lang(arg, job);
+}
+
+static void judge(void *arg, struct mq_job *j)
+{
+	struct runlet_ctx *ctx = arg;
+	struct judge_hooks hooks = {.on_compiled = on_compiled, .on_test = on_test, .arg = j};
+	const char *id = mq_meta_id(&j->meta);
+	uint64_t t0 = mq_now_ms();
+	json_t *out = NULL;
+
+	j->err[0] = '\0';
+	j->rc = runlet_judge_body(ctx, j->body, j->len, id[0] ? id : NULL, &hooks,
+				  &out, j->err, sizeof(j->err));
+	if (out != NULL) {
+		const char *st = json_string_value(json_object_get(out, "status"));
+
+		if (st != NULL)
+			snprintf(j->verdict, sizeof(j->verdict), "%s", st);
+		j->result = json_dumps(out, JSON_COMPACT);
+		json_decref(out);
+		if (j->result == NULL) {
+			j->rc = -ENOMEM;
+			snprintf(j->err, sizeof(j->err), "out of memory encoding the result");
+		} else {
+			j->result_len = strlen(j->result);
+		}
+	}
+	j->judge_ms = mq_now_ms() - t0;
+}
+
+/* ---- connection lifecycle ---- */
+
+void mq_disconnected(struct srv *s, const char *cause)
+{
+	char q[600];
+	uint64_t delay;
+
+	if (!s->connected)
+		return;
+	mq_conn_close(&s->conn, 0);
+	s->connected = 0;
+	s->consuming = 0;
+	s->gen++;
+	for (struct mq_job *j = s->all; j != NULL; j = j->all_next)
+		if (j->state == MQ_JOB_PUBLISHED)
+			j->state = MQ_JOB_DONE; /* unconfirmed: publish again */
+	delay = mq_backoff_next(&s->bo);
+	s->next_connect_ms = mq_now_ms() + delay;
+	log_event(RUNLET_LOG_WARN, "disconnected", "broker=%s cause=%s retry_ms=%llu",
+		  s->display, log_quote(cause, q, sizeof(q)), (unsigned long long)delay);
+}
+
+static void try_connect(struct srv *s)
+{
+	char err[1024], q[1100];
+	amqp_rpc_reply_t r;
+	uint64_t delay;
+	int rc;
+
+	rc = mq_conn_open(&s->conn, &s->params, s->conn_name, HEARTBEAT_S,
+			  s->prefetch, err, sizeof(err));
+	if (rc == 0) {
+		rc = mq_declare(&s->conn, s->b, err, sizeof(err));
+		if (rc == -EPROTO) {
+			log_event(RUNLET_LOG_ERROR, "declare_refused", "broker=%s msg=%s",
+				  s->display, log_quote(err, q, sizeof(q)));
+			mq_conn_close(&s->conn, 1);
+			s->fatal = 2;
+			return;
+		}
+	}
+	if (rc == 0 && !s->draining) {
+		amqp_basic_consume(s->conn.st, s->conn.ch, amqp_cstring_bytes(s->b->queue),
+				   amqp_cstring_bytes(s->consumer_tag), 0, 0, 0,
+				   amqp_empty_table);
+		r = amqp_get_rpc_reply(s->conn.st);
+		if (r.reply_type != AMQP_RESPONSE_NORMAL)
+			rc = mq_reply_describe(r, "basic.consume", err, sizeof(err), NULL);
+	}
+	if (rc < 0) {
+		mq_conn_close(&s->conn, 0);
+		delay = mq_backoff_next(&s->bo);
+		s->next_connect_ms = mq_now_ms() + delay;
+		log_event(rc == -EACCES ? RUNLET_LOG_ERROR : RUNLET_LOG_WARN,
+			  "connect_failed", "broker=%s cause=%s retry_ms=%llu", s->display,
+			  log_quote(err, q, sizeof(q)), (unsigned long long)delay);
+		return;
+	}
+	s->connected = 1;
+	s->consuming = !s->draining;
+	mq_backoff_reset(&s->bo);
+	log_event(RUNLET_LOG_INFO, "connected",
+		  "broker=%s queue=%s prefetch=%u workers=%u consuming=%d", s->display,
+		  s->b->queue, (unsigned)s->prefetch, s->workers, s->consuming);
+	mq_flush_done(s);
+}
+
+/* ---- stopping ---- */
+
+static void give_back_queued(struct srv *s)
+{
+	struct mq_job *j = mq_pool_take_queued(s->pool), *next;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		for (unsigned i = 0; i < j->ntags; i++)
+			if (s->connected && j->tags[i].gen == s->gen)
+				mq_reject(s, j->tags[i].tag, 1);
+		mq_attempts_clear(s->att, j->meta.key);
+		mq_live_drop(s, j);
+		mq_job_free(j);
+	}
+}
+
+static void begin_drain(struct srv *s, const char *reason)
+{
+	s->draining = 1;
+	s->drain_deadline_ms = mq_now_ms() + s->b->drain_timeout_ms;
+	log_event(RUNLET_LOG_INFO, "drain", "reason=%s in_flight=%u timeout_ms=%llu",
+		  reason, mq_pool_pending(s->pool),
+		  (unsigned long long)s->b->drain_timeout_ms);
+	mq_cancel_consumer(s);
+	give_back_queued(s);
+}
+
+/* The deadline passed: requeue what is left. Returns how many jobs are
+ * still held by workers. */
+static unsigned give_up(struct srv *s)
+{
+	unsigned left = 0;
+
+	give_back_queued(s);
+	for (struct mq_job *j = s->all; j != NULL; j = j->all_next) {
+		for (unsigned i = 0; i < j->ntags; i++)
+			if (s->connected && j->tags[i].gen == s->gen)
+				mq_reject(s, j->tags[i].tag, 1);
+		mq_attempts_clear(s->att, j->meta.key);
+		left++;
+	}
+	log_event(RUNLET_LOG_WARN, "drain_timeout", "requeued=%u", left);
+	return mq_pool_pending(s->pool);
+}
+
+/* ---- the loop ---- */
+
+static int poll_timeout(const struct srv *s, uint64_t now)
+{
+	uint64_t t = POLL_MS;
+
+	if (s->connected && (amqp_frames_enqueued(s->conn.st) ||
+			     amqp_data_in_buffer(s->conn.st)))
+		return 0;
+	if (!s->connected && s->next_connect_ms > now && s->next_connect_ms - now < t)
+		t = s->next_connect_ms - now;
+	if (!s->connected && s->next_connect_ms <= now)
+		t = 0;
+	if (s->draining)
+		t = s->drain_deadline_ms > now ? (s->drain_deadline_ms - now < t ?
+						  s->drain_deadline_ms - now : t) : 0;
+	return (int)t;
+}
+
+static int serve_loop(struct srv *s)
+{
+	int handled_sigs = 0;
+
+	for (;;) {
+		struct pollfd pfd[2];
+		uint64_t now = mq_now_ms();
+		int sigs = mq_signals_count();
+		nfds_t n = 0;
+
+		if (sigs > handled_sigs) {
+			char reason[32];
+
+			snprintf(reason, sizeof(reason), "%s",
+				 mq_signals_last() == SIGINT ? "SIGINT" : "SIGTERM");
+			if (!s->draining) {
+				begin_drain(s, reason);
+			} else if (sigs > 1 && s->drain_deadline_ms > now) {
+				log_event(RUNLET_LOG_WARN, "drain_cut", "reason=%s", reason);
+				s->drain_deadline_ms = now;
+			}
+			handled_sigs = sigs;
+		}
+		if (!s->connected && now >= s->next_connect_ms &&
+		    !(s->draining && s->all == NULL))
+			try_connect(s);
+		if (s->fatal)
+			return s->fatal;
+		mq_collect_done(s);
+		if (s->connected)
+			mq_read_frames(s);
+		if (s->draining) {
+			if (s->all == NULL)
+				return 0;
+			if (mq_now_ms() >= s->drain_deadline_ms) {
+				give_up(s);
+				return 0;
+			}
+		}
+		now = mq_now_ms();
+		if (s->connected) {
+			pfd[n].fd = s->conn.fd;
+			pfd[n].events = POLLIN;
+			n++;
+		}
+		pfd[n].fd = mq_pool_fd(s->pool);
+		pfd[n].events = POLLIN;
+		n++;
+		if (poll(pfd, n, poll_timeout(s, now)) < 0 && errno != EINTR) {
+			log_event(RUNLET_LOG_ERROR, "poll_failed", "errno=%d", errno);
+			return 1;
+		}
+	}
+}
+
+/* ---- options and setup ---- */
+
+struct serve_opts {
+	struct runlet_ctx_opts ctx;
+	int once;
+	uint64_t max_jobs;
+	long workers, prefetch;
+	const char *state_dir;
+	const char *log_level;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: runlet serve [--config F] [--backend native|docker] [--once]\n"
+		"                    [--max-jobs N] [--workers N] [--prefetch N]\n"
+		"                    [--state-dir DIR] [--log-level error|warn|info|debug]\n"
+		"                    [--plugin-dir D] [--runner PATH] [--insecure]\n"
+		"Consumes submissions from RabbitMQ and publishes their results.\n"
+		"Broker: broker.url in config, else $RUNLET_AMQP_URL, else\n"
+		"$RABBITMQ_HOST/$RABBITMQ_PORT/$RABBITMQ_USER/$RABBITMQ_PASSWORD.\n");
+}
+
+static int parse_count(const char *opt, const char *v, long min, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > 65535) {
+		fprintf(stderr, "runlet serve: %s: expected a whole number %ld-65535, got \"%s\"\n",
+			opt, min, v);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct serve_opts *o)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"backend", required_argument, NULL, 'b'},
+		{"once", no_argument, NULL, '1'},
+		{"max-jobs", required_argument, NULL, 'n'},
+		{"workers", required_argument, NULL, 'w'},
+		{"prefetch", required_argument, NULL, 'p'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"plugin-dir", required_argument, NULL, 'P'},
+		{"runner", required_argument, NULL, 'R'},
+		{"insecure", no_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->log_level = getenv("RUNLET_LOG_LEVEL");
+	o->state_dir = getenv("RUNLET_STATE_DIR");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:b:n:w:p:s:l:P:R:ih", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->ctx.config_path = optarg; break;
+		case 'b': o->ctx.backend = optarg; break;
+		case '1': o->once = 1; break;
+		case 'n':
+			if (parse_count("--max-jobs", optarg, 1, &v) < 0)
+				return -EINVAL;
+			o->max_jobs = (uint64_t)v;
+			break;
+		case 'w':
+			if (parse_count("--workers", optarg, 1, &o->workers) < 0)
+				return -EINVAL;
+			break;
+		case 'p':
+			if (parse_count("--prefetch", optarg, 1, &o->prefetch) < 0)
+				return -EINVAL;
+			break;
+		case 's': o->state_dir = optarg; break;
+		case 'l': o->log_level = optarg; break;
+		case 'P': o->ctx.plugin_dir = optarg; break;
+		case 'R': o->ctx.runner_path = optarg; break;
+		case 'i': o->ctx.insecure = 1; break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "runlet serve: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->ctx.backend && strcmp(o->ctx.backend, "native") != 0 &&
+	    strcmp(o->ctx.backend, "docker") != 0) {
+		fprintf(stderr, "runlet serve: --backend: expected native or docker, got \"%s\"\n",
+			o->ctx.backend);
+		return -EINVAL;
+	}
+	if (o->once)
+		o->max_jobs = 1;
+	return 0;
+}
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+/* Where attempt counts survive a crash: --state-dir / RUNLET_STATE_DIR,
+ * systemd's $STATE_DIRECTORY, /var/lib/runlet for root, else
+ * $XDG_STATE_HOME/runlet or ~/.local/state/runlet. */
+static const char *default_state_dir(char *buf, size_t len)
+{
+	const char *v = getenv("STATE_DIRECTORY");
+
+	if (v != NULL && *v != '\0')
+		return v;
+	if (geteuid() == 0)
+		return "/var/lib/runlet";
+	v = getenv("XDG_STATE_HOME");
+	if (v != NULL && *v == '/') {
+		snprintf(buf, len, "%s/runlet", v);
+		return buf;
+	}
+	v = getenv("HOME");
+	if (v != NULL && *v == '/') {
+		snprintf(buf, len, "%s/.local/state/runlet", v);
+		return buf;
+	}
+	return NULL;
+}
+
+static int setup(struct srv *s, const struct serve_opts *o, const struct cfg *cfg)
+{
+	char err[1024], q[1100], host[128], sdir[PATH_MAX];
+	const char *dir = o->state_dir;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int warned = 0, rc;
+
+	memset(s, 0, sizeof(*s));
+	s->b = &cfg->broker;
+	rc = mq_params_resolve(s->b->url, env_lookup, &s->params, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runlet serve: %s\n", err);
+		return 2;
+	}
+	mq_params_display(&s->params, s->display, sizeof(s->display));
+	s->workers = o->workers > 0 ? (unsigned)o->workers
+		     : s->b->workers > 0 ? (unsigned)s->b->workers
+		     : ncpu > 0 ? (unsigned)ncpu : 1;
+	if (s->workers > 1024)
+		s->workers = 1024;
+	s->prefetch = (uint16_t)(o->prefetch > 0 ? (unsigned long)o->prefetch
+				 : s->b->prefetch > 0 ? s->b->prefetch : s->workers);
+	s->max_jobs = o->max_jobs;
+	if (s->max_jobs > 0 && s->prefetch > s->max_jobs)
+		s->prefetch = (uint16_t)s->max_jobs;
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(s->conn_name, sizeof(s->conn_name), "runlet@%s:%d", host, (int)getpid());
+	snprintf(s->consumer_tag, sizeof(s->consumer_tag), "runlet-%s-%d", host,
+		 (int)getpid());
+	mq_backoff_init(&s->bo, 250, 30000,
+			(uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ mq_now_ms());
+	s->gen = 1;
+	if (dir == NULL || *dir == '\0')
+		dir = default_state_dir(sdir, sizeof(sdir));
+	rc = mq_attempts_open(dir, &s->att, &warned, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runlet serve: out of memory\n");
+		return 1;
+	}
+	if (warned)
+		log_event(RUNLET_LOG_WARN, "state_dir", "msg=%s", log_quote(err, q, sizeof(q)));
+	return 0;
+}
 
 int serve_main(int argc, char **argv)
 {
-	fprintf(stderr, "runlet serve: not built in yet\n");
-	return 1;
+	struct serve_opts o;
+	struct runlet_ctx *ctx = NULL;
+	struct mq_signals sigs;
+	struct srv *s = NULL;
+	char err[2048];
+	enum runlet_log_level lvl = RUNLET_LOG_INFO;
+	int rc, code = 1, abandoned = 0;
+
+	rc = parse_opts(argc, argv, &o);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (o.log_level != NULL && *o.log_level != '\0' &&
+	    log_parse_level(o.log_level, &lvl) < 0) {
+		fprintf(stderr, "runlet serve: --log-level: expected error, warn, info "
+				"or debug, got \"%s\"\n", o.log_level);
+		return 2;
+	}
+	log_set_level(lvl);
+	rc = runlet_ctx_open(&o.ctx, &ctx, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runlet serve: %s\n", err);
+		return rc == -EINVAL ? 2 : 1;
+	}
+	s = malloc(sizeof(*s));
+	if (s == NULL)
+		goto out;
+	code = setup(s, &o, runlet_ctx_cfg(ctx));
+	if (code != 0) {
+		mq_attempts_close(s->att);
+		free(s);
+		s = NULL;
+		goto out;
+	}
+	code = 1;
+	rc = mq_pool_start(s->workers, judge, ctx, &s->pool);
+	if (rc < 0) {
+		fprintf(stderr, "runlet serve: cannot start %u workers: %s\n", s->workers,
+			strerror(-rc));
+		goto out_srv;
+	}
+	if (mq_signals_install(&sigs) < 0)
+		goto out_pool;
+	log_event(RUNLET_LOG_INFO, "start",
+		  "version=%s broker=%s source=%s queue=%s results=%s workers=%u prefetch=%u max_jobs=%llu",
+		  RUNLET_VERSION, s->display, s->params.source, s->b->queue,
+		  s->b->results_queue, s->workers, (unsigned)s->prefetch,
+		  (unsigned long long)s->max_jobs);
+	code = serve_loop(s);
+	mq_signals_restore(&sigs);
+	mq_conn_close(&s->conn, s->connected);
+	s->connected = 0;
+	log_event(code == 0 ? RUNLET_LOG_INFO : RUNLET_LOG_ERROR, "stop",
+		  "code=%d taken=%llu answered=%llu dead_lettered=%llu", code,
+		  (unsigned long long)s->taken, (unsigned long long)s->answered,
+		  (unsigned long long)s->dead_lettered);
+out_pool:
+	if (mq_pool_pending(s->pool) > 0) {
+		/* workers still judging past the drain deadline: leave them,
+		 * and everything they may touch, to the process exit */
+		mq_pool_abandon(s->pool);
+		abandoned = 1;
+	} else {
+		mq_pool_stop(s->pool);
+		while (s->all != NULL) {
+			struct mq_job *j = s->all;
+
+			s->all = j->all_next;
+			mq_job_free(j);
+		}
+	}
+out_srv:
+	mq_attempts_close(s->att);
+	if (!abandoned)
+		free(s);
+	s = NULL;
+out:
+	if (!abandoned)
+		runlet_ctx_close(ctx);
+	return code;
 }
