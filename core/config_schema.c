@@ -59,19 +59,13 @@ static int check_abspath(const char *s) { return s[0] == '/'; }
 static int check_pattern(const char *s) { return strstr(s, "{}") != NULL; }
 static int check_shortstr(const char *s) { return strlen(s) <= 255; }
 
-static int check_amqp_url(const char *s)
-{
-	return strncmp(s, "amqp://", 7) == 0 || strncmp(s, "amqps://", 8) == 0;
-}
+#define PFX(s, p) (strncmp(s, p, sizeof(p) - 1) == 0)
+static int check_amqp_url(const char *s) { return PFX(s, "amqp://") || PFX(s, "amqps://"); }
 
 static int check_docker_host(const char *s)
 {
-	static const char *const pfx[] = {"unix://", "tcp://", "http://",
-					  "https://"};
-	for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
-		if (strncmp(s, pfx[i], strlen(pfx[i])) == 0)
-			return 1;
-	return 0;
+	return PFX(s, "unix://") || PFX(s, "tcp://") || PFX(s, "http://") ||
+	       PFX(s, "https://");
 }
 
 #define ARR(a) (sizeof(a) / sizeof((a)[0]))
@@ -278,20 +272,6 @@ int cfg_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* The text of a scalar that is not null and holds no NUL byte. */
-static int scalar_of(struct cfg_loader *ld, const struct yn *v,
-		     const char *path, const char *what, const char **out)
-{
-	char got[96];
-
-	if (v->type != YN_SCALAR || yn_is_null(v) || strlen(v->s) != v->len) {
-		cfg_describe(v, got, sizeof(got));
-		return cfg_fail(ld, v, path, "expected %s, got %s", what, got);
-	}
-	*out = v->s;
-	return 0;
-}
-
 static int bad(struct cfg_loader *ld, const struct yn *v, const char *path,
 	       const char *what)
 {
@@ -299,6 +279,16 @@ static int bad(struct cfg_loader *ld, const struct yn *v, const char *path,
 
 	cfg_describe(v, got, sizeof(got));
 	return cfg_fail(ld, v, path, "expected %s, got %s", what, got);
+}
+
+/* The text of a scalar that is not null and holds no NUL byte. */
+static int scalar_of(struct cfg_loader *ld, const struct yn *v,
+		     const char *path, const char *what, const char **out)
+{
+	if (v->type != YN_SCALAR || yn_is_null(v) || strlen(v->s) != v->len)
+		return bad(ld, v, path, what);
+	*out = v->s;
+	return 0;
 }
 
 static int apply_str(struct cfg_loader *ld, const struct cfg_key *k,
@@ -372,31 +362,24 @@ fail:
 static int apply_num(struct cfg_loader *ld, const struct cfg_key *k,
 		     void *base, const struct yn *v, const char *path)
 {
+	static const char *const whats[][2] = { /* [kind][zero allowed] */
+		[K_SIZE] = {"a positive size (bytes, or with a k/m/g suffix as in 256m)",
+			    "a size (bytes, or with a k/m/g suffix as in 256m)"},
+		[K_SECS] = {"a positive number", "a number >= 0"},
+		[K_UINT] = {"a positive integer", "an integer >= 0"},
+		[K_CORES] = {"a positive number of CPU cores", "a number of CPU cores"},
+	};
 	int zero_ok = (k->flags & F_ZERO_OK) != 0;
 	char what[128];
 	const char *s;
 	uint64_t x = 0;
 	int frac = 0, nz = 0, rc;
 
-	switch (k->kind) {
-	case K_SIZE:
-		snprintf(what, sizeof(what), "%s (bytes, or with a k/m/g suffix as in 256m)",
-			 zero_ok ? "a size" : "a positive size");
-		break;
-	case K_SECS:
-		snprintf(what, sizeof(what), "%s", zero_ok ? "a number >= 0" : "a positive number");
-		break;
-	case K_CORES:
-		snprintf(what, sizeof(what), "a positive number of CPU cores");
-		break;
-	default:
-		if (k->max)
-			snprintf(what, sizeof(what), "an integer from %d to %llu",
-				 zero_ok ? 0 : 1, (unsigned long long)k->max);
-		else
-			snprintf(what, sizeof(what), "%s",
-				 zero_ok ? "an integer >= 0" : "a positive integer");
-	}
+	if (k->max)
+		snprintf(what, sizeof(what), "an integer from %d to %llu", zero_ok ? 0 : 1,
+			 (unsigned long long)k->max);
+	else
+		snprintf(what, sizeof(what), "%s", whats[k->kind][zero_ok]);
 	rc = scalar_of(ld, v, path, what, &s);
 	if (rc < 0)
 		return rc;
