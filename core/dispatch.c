@@ -130,7 +130,7 @@ int runlet_ctx_open_cfg(const struct runlet_ctx_opts *opts, struct cfg *cfg,
 			struct runlet_ctx **out, char *err, size_t errlen)
 {
 	struct runlet_ctx *ctx = calloc(1, sizeof(*ctx));
-	char dir[PATH_MAX] = ".";
+	char dir[PATH_MAX - 32] = ".";
 	int rc;
 
 	if (!ctx)
