@@ -68,14 +68,18 @@ int wire_put_i64(struct wire_buf *b, const char *tag, int64_t v)
 int wire_next(struct wire_reader *r, char tag[16], const char **val,
 	      size_t *len)
 {
+	/* tag stays a terminated string even when the record is malformed:
+	 * callers print it in their error messages */
+	tag[0] = '\0';
 	if (r->off >= r->len)
 		return 0;
 	size_t i = r->off, t = 0;
 	while (i < r->len && r->p[i] != ' ') {
 		char c = r->p[i];
-		if (t >= 15 || !((c >= 'a' && c <= 'z') || c == '_'))
+		if (t >= 15 || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
 			return -EPROTO;
 		tag[t++] = c;
+		tag[t] = '\0';
 		i++;
 	}
 	if (i >= r->len || t == 0)
