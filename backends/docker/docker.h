@@ -1,0 +1,32 @@
+/* backends/docker: the docker backend's internal interface (for its tests).
+ *
+ * Theory of operation. open() connects to the engine (API version from GET
+ * /version), sweeps what a crashed runlet left (containers and volumes
+ * labelled runlet=1 whose owner is gone, staging dirs), and keeps the
+ * endpoint. Each execute() call, from any thread, makes its own client
+ * (one curl easy handle) and runs one container:
+ *
+ *   ensure the runner image (built on demand, once, under a lock)
+ *   encode the plan -> stage it: PUT archive into the container's own
+ *     anonymous volume (default), or a 0700 host dir bind-mounted read-only
+ *   create (hardened, see spec.h) -> attach (stdout+stderr, multiplexed)
+ *   start -> read the stream until the engine closes it or the deadline
+ *     (compile + tests wall limits + margin) passes: then kill
+ *   wait -> inspect (OOMKilled) -> decode (collect.h)
+ *   remove the container (force, with its volume) and the staging: always
+ *
+ * The runner is PID 1 of the container (no --init), as uid 1001.
+ */
+#ifndef RUNLET_DOCK_DOCKER_H
+#define RUNLET_DOCK_DOCKER_H
+
+#include <stdint.h>
+
+#include "runner/wire.h"
+
+/* The whole-container deadline of a plan, in ms. */
+uint64_t dock_deadline_ms(const struct wire_plan *p);
+/* The most runner stdout a plan can produce, in bytes. */
+uint64_t dock_output_bound(const struct wire_plan *p);
+
+#endif /* RUNLET_DOCK_DOCKER_H */
