@@ -1,0 +1,259 @@
+/* One sandboxed run of runlet-runner.
+ *
+ * Theory of operation
+ * -------------------
+ * Processes. A runlet worker thread (the trusted side, root on the host)
+ * calls clone() with CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWNET|CLONE_NEWIPC|
+ * CLONE_NEWUTS. The child is PID 1 of a new pid namespace: the sandbox init.
+ * It runs the steps of child.c (join the submission's cgroup, a cgroup
+ * namespace, the mount table and pivot_root, hostname, loopback, capability
+ * bounding set, no_new_privs) and execs runlet-runner, which stays PID 1.
+ * The runner forks one child per compile/test, each in its own step cgroup,
+ * with rlimits, the sandbox uid, no_new_privs and seccomp; between tests it
+ * kill(-1, SIGKILL)s and reaps everything in the namespace.
+ *
+ * Pipes. Four fds connect the worker and the init, all created close-on-exec
+ * in the worker so no other thread's child inherits them, and the init closes
+ * every fd above 3 before anything else:
+ *   stdin   a unix stream socket: the encoded plan (worker writes with
+ *           MSG_NOSIGNAL, so a runner that closes early costs no SIGPIPE);
+ *   stdout  a pipe: the runner's result records, read to EOF;
+ *   stderr  a pipe: the runner's own diagnostics, first 8 KiB kept;
+ *   report  a pipe, close-on-exec in the init: one struct sbx_report if a
+ *           step fails, EOF when execve succeeded.
+ *
+ * Who kills whom. The worker holds a deadline (sum of the step wall limits
+ * plus a margin) from clone() on. Past it, or when stdout grows past its cap,
+ * it SIGKILLs the init; when the init of a pid namespace dies the kernel
+ * kills every process in it, so nothing of the submission can outlive the
+ * runner (double forks, setsid and ignored signals included). The init has
+ * PR_SET_PDEATHSIG=SIGKILL: if the worker thread dies, so does the sandbox.
+ * After the init is reaped the caller kills whatever is still in the
+ * submission's cgroup and removes it, children first (cgroup.c).
+ *
+ * Files. The sandbox's work dir is a tmpfs that exists only in its mount
+ * namespace: it vanishes with the init and the trusted side never walks a
+ * path the submission controls.
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SBX_STACK (256 * 1024)
+
+uint64_t sbx_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void sbx_run_free(struct sbx_run *r)
+{
+	if (r)
+		wire_buf_free(&r->out);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Wait for the init until deadline; then kill it and wait for good. */
+static void reap(pid_t pid, uint64_t deadline, struct sbx_run *r)
+{
+	unsigned nap_us = 200;
+	for (;;) {
+		pid_t w = waitpid(pid, &r->status, WNOHANG | __WALL);
+		if (w == pid || (w < 0 && errno != EINTR))
+			return;
+		if (sbx_now_ms() >= deadline) {
+			r->timed_out = 1;
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &r->status, __WALL) < 0 && errno == EINTR)
+				;
+			return;
+		}
+		usleep(nap_us);
+		if (nap_us < 20000)
+			nap_us *= 2;
+	}
+}
+
+/* Feed the plan, drain stdout and stderr until both close or the deadline. */
+static void pump(pid_t pid, int in_w, int out_r, int err_r,
+		 const struct sbx_spawn *sp, uint64_t deadline,
+		 struct sbx_run *r)
+{
+	size_t sent = 0;
+	char buf[65536];
+	while (out_r >= 0 || err_r >= 0) {
+		struct pollfd p[3];
+		int np = 0, iin = -1, iout = -1, ierr = -1;
+		if (in_w >= 0) {
+			p[np] = (struct pollfd){in_w, POLLOUT, 0};
+			iin = np++;
+		}
+		if (out_r >= 0) {
+			p[np] = (struct pollfd){out_r, POLLIN, 0};
+			iout = np++;
+		}
+		if (err_r >= 0) {
+			p[np] = (struct pollfd){err_r, POLLIN, 0};
+			ierr = np++;
+		}
+		uint64_t now = sbx_now_ms();
+		if (now >= deadline) {
+			r->timed_out = 1;
+			kill(pid, SIGKILL);
+			break;
+		}
+		int n = poll(p, (nfds_t)np, (int)(deadline - now));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (iin >= 0 && p[iin].revents) {
+			ssize_t w = send(in_w, sp->plan + sent, sp->plan_len - sent,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (w > 0)
+				sent += (size_t)w;
+			if ((w < 0 && errno != EAGAIN && errno != EINTR) ||
+			    sent == sp->plan_len)
+				close_fd(&in_w);
+		}
+		if (iout >= 0 && p[iout].revents) {
+			ssize_t got = read(out_r, buf, sizeof(buf));
+			if (got > 0) {
+				if (r->out.len + (size_t)got > sp->out_max ||
+				    wire_buf_append(&r->out, buf, (size_t)got) < 0) {
+					r->overflow = 1;
+					kill(pid, SIGKILL);
+					break;
+				}
+			} else if (got == 0 || errno != EINTR) {
+				close_fd(&out_r);
+			}
+		}
+		if (ierr >= 0 && p[ierr].revents) {
+			ssize_t got = read(err_r, buf, sizeof(buf));
+			if (got > 0) {
+				size_t room = sizeof(r->errtext) - 1 - r->errlen;
+				size_t k = (size_t)got < room ? (size_t)got : room;
+				memcpy(r->errtext + r->errlen, buf, k);
+				r->errlen += k;
+				r->errtext[r->errlen] = '\0';
+			} else if (got == 0 || errno != EINTR) {
+				close_fd(&err_r);
+			}
+		}
+	}
+	close_fd(&in_w);
+	close_fd(&out_r);
+	close_fd(&err_r);
+}
+
+int sbx_execute(const struct sbx_spawn *sp, struct sbx_run *r, char *err,
+		size_t errlen)
+{
+	int sv[2] = {-1, -1}, po[2] = {-1, -1}, pe[2] = {-1, -1},
+	    pr[2] = {-1, -1};
+	void *stack = MAP_FAILED;
+	int rc = 0;
+	pid_t pid = -1;
+	uint64_t t0 = sbx_now_ms();
+	uint64_t deadline = t0 + sp->deadline_ms;
+
+	memset(r, 0, sizeof(*r));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
+	    pipe2(pr, O_CLOEXEC) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "native sandbox: pipes: %s", strerror(-rc));
+		goto out;
+	}
+	stack = mmap(NULL, SBX_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		rc = -errno;
+		snprintf(err, errlen, "native sandbox: stack: %s", strerror(-rc));
+		goto out;
+	}
+	sp->child->fd_in = sv[1];
+	sp->child->fd_out = po[1];
+	sp->child->fd_err = pe[1];
+	sp->child->fd_report = pr[1];
+	pid = clone(sbx_child_main, (char *)stack + SBX_STACK,
+		    sp->clone_flags | SIGCHLD, sp->child);
+	if (pid < 0) {
+		rc = -errno;
+		snprintf(err, errlen,
+			 "native sandbox: clone: %s (namespaces need root or "
+			 "CAP_SYS_ADMIN; see `runlet doctor`)", strerror(-rc));
+		goto out;
+	}
+	close_fd(&sv[1]);
+	close_fd(&po[1]);
+	close_fd(&pe[1]);
+	close_fd(&pr[1]);
+
+	struct sbx_report rep;
+	ssize_t n;
+	while ((n = read(pr[0], &rep, sizeof(rep))) < 0 && errno == EINTR)
+		;
+	r->setup_ms = sbx_now_ms() - t0;
+	if (n == (ssize_t)sizeof(rep)) {
+		reap(pid, deadline, r);
+		pid = -1;
+		rc = -(rep.err ? rep.err : EIO);
+		if (rep.step == SBX_STEP_MOUNTS && rep.index >= 0 &&
+		    sp->child->mounts && (size_t)rep.index < sp->child->mounts->n) {
+			const struct sbx_mnt_op *op =
+				&sp->child->mounts->ops[rep.index];
+			snprintf(err, errlen,
+				 "native sandbox: setup step \"mounts\" failed at "
+				 "%s %s: %s", sbx_mnt_kind_name(op->kind),
+				 op->inside, strerror(rep.err));
+		} else {
+			snprintf(err, errlen,
+				 "native sandbox: setup step \"%s\" failed: %s",
+				 sbx_step_name(rep.step), strerror(rep.err));
+		}
+		goto out;
+	}
+	pump(pid, sv[0], po[0], pe[0], sp, deadline, r);
+	sv[0] = po[0] = pe[0] = -1;
+	reap(pid, deadline, r);
+	pid = -1;
+	r->total_ms = sbx_now_ms() - t0;
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &r->status, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	if (stack != MAP_FAILED)
+		munmap(stack, SBX_STACK);
+	close_fd(&sv[0]);
+	close_fd(&sv[1]);
+	close_fd(&po[0]);
+	close_fd(&po[1]);
+	close_fd(&pe[0]);
+	close_fd(&pe[1]);
+	close_fd(&pr[0]);
+	close_fd(&pr[1]);
+	return rc;
+}

@@ -1,0 +1,10 @@
+# Native backend: pure parts (cgroup paths, features, budget, mount table,
+# removal) and real sandbox runs with a probe in the runner's place.
+runlet_unit_test(test_native SOURCES test_native.c LIBS runlet_native)
+add_executable(test_native_probe test_native_probe.c)
+target_link_libraries(test_native_probe PRIVATE runlet_wire_plain)
+target_link_options(test_native_probe PRIVATE -static)
+set_target_properties(test_native_probe PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+runlet_unit_test(test_native_sandbox SOURCES test_native_sandbox.c LIBS runlet_native)
+add_dependencies(test_native_sandbox test_native_probe runlet-runner)
+set_tests_properties(unit.test_native_sandbox PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
