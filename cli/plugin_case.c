@@ -128,8 +128,10 @@ static json_t *pt_load_yaml(const char *path, char *err, size_t errlen)
 		}
 	}
 	if (p.error != YAML_NO_ERROR)
-		snprintf(err, errlen, "line %zu: %s", p.problem_mark.line + 1,
-			 p.problem ? p.problem : "invalid YAML");
+		snprintf(err, errlen, "line %zu: %s%s", p.problem_mark.line + 1,
+			 p.problem ? p.problem : "invalid YAML",
+			 p.problem && strstr(p.problem, "mapping values")
+				 ? " (quote a value that contains \": \")" : "");
 	if (p.error != YAML_NO_ERROR && root) {
 		json_decref(root);
 		root = NULL;

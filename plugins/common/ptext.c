@@ -1,7 +1,10 @@
 /* Text helpers shared by the in-tree language plugins (see ptext.h). */
 #include "ptext.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int ptext_next_line(const char *buf, size_t len, size_t *pos,
 		    struct ptext_line *line)
@@ -178,7 +181,32 @@ int ptext_env_default(const struct runlet_host *host, struct runlet_strv *env,
 	return host->env_set(env, key, value);
 }
 
+int ptext_find_program(const struct runlet_host *host,
+		       const struct runlet_plan *plan, const char *name,
+		       char *out, size_t outlen)
+{
+	const char *path = host->env_get(plan->env, "PATH"), *p, *e;
+
+	if (!plan->backend || strcmp(plan->backend, "native") != 0 ||
+	    strchr(name, '/'))
+		return host->find_program(name, out, outlen);
+	for (p = path ? path : ""; *p; p = e ? e + 1 : p + strlen(p)) {
+		size_t dl;
+
+		e = strchr(p, ':');
+		dl = e ? (size_t)(e - p) : strlen(p);
+		if (dl == 0 || p[0] != '/')
+			continue;
+		if ((size_t)snprintf(out, outlen, "%.*s/%s", (int)dl, p, name) <
+			    outlen &&
+		    access(out, X_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
 int ptext_resolve_program(const struct runlet_host *host,
+			  const struct runlet_plan *plan,
 			  struct runlet_strv *argv, const char *plugin,
 			  const char *name, const char *const *alts,
 			  size_t nalts)
@@ -188,10 +216,11 @@ int ptext_resolve_program(const struct runlet_host *host,
 
 	if (host->strv_len(argv) == 0 ||
 	    strcmp(host->strv_get(argv, 0), name) != 0 ||
-	    host->find_program(name, path, sizeof(path)) == 0)
+	    ptext_find_program(host, plan, name, path, sizeof(path)) == 0)
 		return 0;
 	for (i = 0; i < nalts; i++) {
-		if (host->find_program(alts[i], path, sizeof(path)) == 0) {
+		if (ptext_find_program(host, plan, alts[i], path,
+				       sizeof(path)) == 0) {
 			host->log(RUNLET_LOG_DEBUG, plugin,
 				  "no `%s` on PATH, using %s", name, path);
 			return host->strv_set(argv, 0, path);

@@ -69,11 +69,20 @@ int ptext_argv0_is(const struct runlet_host *host,
 long ptext_argv_find(const struct runlet_host *host,
 		     const struct runlet_strv *argv, const char *prefix);
 
-/* When argv[0] is exactly `name` and find_program cannot find it, replace it
- * by the absolute path of the first of alts[0..nalts) that exists (so a
- * config written for `python` runs where only `python3` is installed).
- * Logs a warning naming the plugin when none exists. 0 or -errno. */
+/* Find an executable on the sandbox's PATH (the PATH of plan->env). The
+ * native backend's sandbox sees the host's file system, so there each
+ * directory is checked directly; other backends ask host->find_program.
+ * 0 with the absolute path in out, or -ENOENT. */
+int ptext_find_program(const struct runlet_host *host,
+		       const struct runlet_plan *plan, const char *name,
+		       char *out, size_t outlen);
+
+/* When argv[0] is exactly `name` and it is not on the sandbox's PATH,
+ * replace it by the absolute path of the first of alts[0..nalts) that is
+ * (so a config written for `python` runs where only `python3` is
+ * installed). Logs a warning naming the plugin when none is. 0 or -errno. */
 int ptext_resolve_program(const struct runlet_host *host,
+			  const struct runlet_plan *plan,
 			  struct runlet_strv *argv, const char *plugin,
 			  const char *name, const char *const *alts,
 			  size_t nalts);

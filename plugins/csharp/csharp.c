@@ -28,6 +28,13 @@ static const char *const cs_env_dirs[][2] = {
 	{ "MONO_SHARED_DIR", "" },
 };
 
+/* The sandbox's LANG is the language code, and mono reads LANG=cs as Czech:
+ * ASCII console ("????") and decimal commas (1.5 printed "1,5"). A neutral
+ * UTF-8 locale unless the config sets LC_ALL. */
+static const char *const cs_env[][2] = {
+	{ "LC_ALL", "C.UTF-8" },
+};
+
 /* mcs's summary lines: noise next to the messages themselves. */
 static const char *const cs_compile_drop[] = { "Compilation failed:",
 					       "Compilation succeeded" };
@@ -58,6 +65,9 @@ static int cs_plan(const struct runlet_host *host, struct runlet_plan *plan)
 			return -ENAMETOOLONG;
 		rc = ptext_env_default(host, plan->env, cs_env_dirs[i][0], val);
 	}
+	for (i = 0; rc == 0 && i < NELEM(cs_env); i++)
+		rc = ptext_env_default(host, plan->env, cs_env[i][0],
+				       cs_env[i][1]);
 	/* debug info: traces say "in Program.cs:6" */
 	if (rc == 0 && ptext_argv0_is(host, plan->compile_argv, "mcs"))
 		rc = cs_insert_opt(host, plan->compile_argv, "-debug",

@@ -34,6 +34,13 @@ static const char *const js_drop_prefixes[] = {
 	"(Use `node --trace-",
 };
 
+/* LANG in the sandbox is the language code, not a locale: give ICU a
+ * neutral UTF-8 one (toLocaleString and Intl defaults) unless config sets
+ * LC_ALL. */
+static const char *const js_env[][2] = {
+	{ "LC_ALL", "C.UTF-8" },
+};
+
 static int js_plan(const struct runlet_host *host, struct runlet_plan *plan)
 {
 	const struct runlet_limits *l = plan->run_limits;
@@ -41,8 +48,11 @@ static int js_plan(const struct runlet_host *host, struct runlet_plan *plan)
 	uint64_t mb;
 	int rc;
 
-	rc = ptext_resolve_program(host, plan->run_argv, JS_NAME, "node",
+	rc = ptext_resolve_program(host, plan, plan->run_argv, JS_NAME, "node",
 				   js_alternatives, NELEM(js_alternatives));
+	for (size_t i = 0; rc == 0 && i < NELEM(js_env); i++)
+		rc = ptext_env_default(host, plan->env, js_env[i][0],
+				       js_env[i][1]);
 	if (rc)
 		return rc;
 	/* threads: main, 4 libuv workers, V8 platform workers, signals */

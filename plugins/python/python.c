@@ -31,7 +31,7 @@ static int py_plan(const struct runlet_host *host, struct runlet_plan *plan)
 	size_t i;
 	int rc;
 
-	rc = ptext_resolve_program(host, plan->run_argv, PY_NAME, "python",
+	rc = ptext_resolve_program(host, plan, plan->run_argv, PY_NAME, "python",
 				   py_alternatives, NELEM(py_alternatives));
 	for (i = 0; rc == 0 && i < NELEM(py_env); i++)
 		rc = ptext_env_default(host, plan->env, py_env[i][0],
