@@ -35,7 +35,7 @@ int dock_wire_frame(const char *buf, size_t len, size_t off, size_t *tag_end,
 	uint64_t n = 0;
 	while (i < len && buf[i] != ' ') {
 		char ch = buf[i];
-		if (t >= 15 || !((ch >= 'a' && ch <= 'z') || ch == '_'))
+		if (t >= 15 || !((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
 			return -EPROTO;
 		t++;
 		i++;
@@ -114,6 +114,10 @@ static void scan(struct dock_collect *c)
 			if (c->open != SIZE_MAX && c->progress && !c->held)
 				emit(c, c->open, c->scan);
 			c->open = (tl == 7) ? c->scan : SIZE_MAX;
+			c->open_done = 0;
+		} else if ((tl == 9 && memcmp(tag, "err_trunc", 9) == 0) ||
+			   (tl == 4 && memcmp(tag, "note", 4) == 0)) {
+			c->open_done = 1;
 		}
 		c->scan = end;
 	}
@@ -220,6 +224,9 @@ int dock_collect_finish(struct dock_collect *c, const struct wire_plan *plan,
 	char derr[256], tail[700], note[256];
 	int rc;
 
+	/* an outcome cut short by the runner's death is left out */
+	size_t usable = c->open != SIZE_MAX && !c->open_done ? c->open : c->scan;
+
 	memset(res, 0, sizeof(*res));
 	err_tail(c, tail, sizeof(tail));
 	if (c->scan == 0 && !fate->oom && !fate->deadline) {
@@ -231,7 +238,7 @@ int dock_collect_finish(struct dock_collect *c, const struct wire_plan *plan,
 	if (c->scan == 0) {
 		/* died before the header: an empty result to fill */
 		res->complete = 0;
-	} else if ((rc = wire_result_decode(c->out.data, c->scan, res, derr,
+	} else if ((rc = wire_result_decode(c->out.data, usable, res, derr,
 					    sizeof(derr))) < 0) {
 		wire_result_free(res);
 		snprintf(err, errlen, "%s; runlet-runner's stderr: %s", derr, tail);

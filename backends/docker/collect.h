@@ -23,6 +23,7 @@ struct dock_collect {
 	struct wire_buf err;   /* runner stderr, capped */
 	size_t scan;           /* end of the last complete record */
 	size_t open;           /* start of the outcome being read, or SIZE_MAX */
+	int open_done;         /* its last field (err_trunc or note) is in */
 	int malformed;         /* a record could not be framed */
 	int held;              /* stopped streaming (an outcome may change) */
 	size_t out_limit;      /* more stdout than this is refused */

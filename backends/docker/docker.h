@@ -20,13 +20,6 @@
 #ifndef RUNLET_DOCK_DOCKER_H
 #define RUNLET_DOCK_DOCKER_H
 
-#include <stdint.h>
-
-#include "runner/wire.h"
-
-/* The whole-container deadline of a plan, in ms. */
-uint64_t dock_deadline_ms(const struct wire_plan *p);
-/* The most runner stdout a plan can produce, in bytes. */
-uint64_t dock_output_bound(const struct wire_plan *p);
+#include "backends/backend.h"
 
 #endif /* RUNLET_DOCK_DOCKER_H */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "runner/wire.h"
 
 void dock_spec_from_cfg(struct dock_spec *s, const struct cfg *cfg,
 			const struct cfg_runner *r)
@@ -140,4 +141,46 @@ json_t *dock_spec_json(const struct dock_spec *s)
 		return NULL;
 	}
 	return root;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+static uint64_t step_ms(const struct wire_limits *l)
+{
+	if (l->wall_ms)
+		return l->wall_ms;
+	if (l->cpu_ms)
+		return sat_add(sat_mul(l->cpu_ms, 2), 1000);
+	return 60000;
+}
+
+uint64_t dock_deadline_ms(const struct wire_plan *p)
+{
+	uint64_t t = p->has_compile ? step_ms(&p->compile.lim) : 0;
+	t = sat_add(t, sat_mul(p->ntests, sat_add(step_ms(&p->run.lim), 200)));
+	return sat_add(sat_add(t, t / 10), 15000);
+}
+
+uint64_t dock_output_bound(const struct wire_plan *p)
+{
+	const uint64_t cap = 1ull << 30;
+	uint64_t per_test = 4096, b = 1u << 20;
+	if (!p->run.lim.out_kb || !p->run.lim.err_kb)
+		return cap;
+	per_test = sat_add(per_test, sat_mul(sat_add(p->run.lim.out_kb,
+						     p->run.lim.err_kb), 1024));
+	b = sat_add(b, sat_mul(per_test, p->ntests));
+	if (p->has_compile)
+		b = sat_add(b, sat_mul(sat_add(p->compile.lim.out_kb ? p->compile.lim.out_kb : 1024,
+					       p->compile.lim.err_kb ? p->compile.lim.err_kb : 1024),
+				       1024));
+	return b < cap ? b : cap;
 }

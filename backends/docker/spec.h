@@ -46,4 +46,11 @@ void dock_spec_from_cfg(struct dock_spec *s, const struct cfg *cfg,
 /* New reference, NULL on out-of-memory. */
 json_t *dock_spec_json(const struct dock_spec *s);
 
+struct wire_plan;
+/* The whole-container deadline of a plan in ms: compile + every test's
+ * wall limit + 10% + 15 s (container start and teardown). */
+uint64_t dock_deadline_ms(const struct wire_plan *p);
+/* The most runner stdout a plan can produce, in bytes (capped at 1 GiB). */
+uint64_t dock_output_bound(const struct wire_plan *p);
+
 #endif /* RUNLET_DOCK_SPEC_H */
