@@ -122,8 +122,10 @@ static void on_delivery(struct srv *s, uint64_t tag, int redelivered,
 	mq_pool_submit(s->pool, j);
 counted:
 	if (s->max_jobs != 0 && s->taken >= s->max_jobs && !s->draining) {
+		/* the jobs taken are finished whatever they take (their own
+		 * limits bound them); only a signal sets a drain deadline */
 		s->draining = 1;
-		s->drain_deadline_ms = mq_now_ms() + b->drain_timeout_ms;
+		s->drain_deadline_ms = UINT64_MAX;
 		log_event(RUNLET_LOG_INFO, "drain", "reason=max_jobs taken=%llu",
 			  (unsigned long long)s->taken);
 		mq_cancel_consumer(s);

@@ -53,12 +53,14 @@
  * one whose result was already confirmed is acked at once (a tombstone
  * remembers it for 10 minutes); anything else is judged again.
  *
- * Stopping. SIGTERM/SIGINT, --once, or --max-jobs N reached: basic.cancel,
- * give back jobs not yet started (nack, requeue), wait up to
- * broker.drain_timeout for the running ones to be judged, published,
- * confirmed and acked, then close and exit 0. At the deadline (or at a
- * second signal) what is still running is nacked with requeue and left
- * behind; the process exits without waiting for it.
+ * Stopping. SIGTERM/SIGINT: basic.cancel, give back jobs not yet started
+ * (nack, requeue), wait up to broker.drain_timeout for the running ones to
+ * be judged, published, confirmed and acked, then close and exit 0. At the
+ * deadline (or at a second signal) what is still running is nacked with
+ * requeue and left behind; the process exits without waiting for it.
+ * --once / --max-jobs N: after the Nth delivery, basic.cancel (deliveries
+ * already on the wire are nacked back) and exit 0 once the N are settled,
+ * without a deadline unless a signal comes.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -287,7 +289,12 @@ static int serve_loop(struct srv *s)
 				 mq_signals_last() == SIGINT ? "SIGINT" : "SIGTERM");
 			if (!s->draining) {
 				begin_drain(s, reason);
-			} else if (sigs > 1 && s->drain_deadline_ms > now) {
+			} else if (s->drain_deadline_ms == UINT64_MAX) {
+				/* draining after --max-jobs: now with a deadline */
+				s->drain_deadline_ms = now + s->b->drain_timeout_ms;
+				log_event(RUNLET_LOG_INFO, "drain", "reason=%s timeout_ms=%llu",
+					  reason, (unsigned long long)s->b->drain_timeout_ms);
+			} else if (s->drain_deadline_ms > now) {
 				log_event(RUNLET_LOG_WARN, "drain_cut", "reason=%s", reason);
 				s->drain_deadline_ms = now;
 			}
