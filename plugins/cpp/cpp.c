@@ -9,8 +9,9 @@
 
 #define CPP_NAME "cpp"
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-/* a crash with peak memory this close to the limit (percent) is taken as
- * allocation failing at the limit */
+/* an abort with peak memory this close to the limit (percent) is taken as
+ * an allocation failing at the limit (the memory cgroup's kill is MLE by
+ * the core already) */
 #define CPP_MEM_NEAR_PERCENT 95
 
 /* The existing system's command; docs/CONFIG recommend adding -O2
@@ -86,8 +87,9 @@ static enum runlet_verdict cpp_classify(const struct runlet_host *host,
 	for (i = 0; i < NELEM(cpp_oom_marks); i++)
 		if (ptext_find(ex->err, ex->err_len, cpp_oom_marks[i]))
 			return RUNLET_VERDICT_MLE;
-	if ((sig == SIGSEGV || sig == SIGABRT || sig == SIGBUS) &&
-	    cpp_near_limit(ex))
+	/* not SIGSEGV: a stack overflow can also end near the limit, and it
+	 * is a runtime error */
+	if ((sig == SIGABRT || sig == SIGBUS) && cpp_near_limit(ex))
 		return RUNLET_VERDICT_MLE;
 	for (i = 0; sig && i < NELEM(cpp_signals); i++) {
 		if (cpp_signals[i].sig == sig) {
