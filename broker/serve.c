@@ -572,22 +572,22 @@ int serve_main(int argc, char **argv)
 out_pool:
 	if (mq_pool_pending(s->pool) > 0) {
 		/* workers still judging past the drain deadline: leave them,
-		 * and everything they may touch, to the process exit */
+		 * their jobs, the pool and the ctx to the process exit */
 		mq_pool_abandon(s->pool);
 		abandoned = 1;
 	} else {
 		mq_pool_stop(s->pool);
-		while (s->all != NULL) {
-			struct mq_job *j = s->all;
+	}
+	while (s->all != NULL) {
+		struct mq_job *j = s->all;
 
-			s->all = j->all_next;
-			mq_job_free(j);
-		}
+		s->all = j->all_next;
+		if (!abandoned || j->state != MQ_JOB_QUEUED)
+			mq_job_free(j); /* else a worker still has it */
 	}
 out_srv:
 	mq_attempts_close(s->att);
-	if (!abandoned)
-		free(s);
+	free(s);
 	s = NULL;
 out:
 	if (!abandoned)
