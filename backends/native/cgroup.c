@@ -445,3 +445,41 @@ uint64_t sbx_cg_peak(const struct sbx_cg *cg)
 	buf[n] = '\0';
 	return strtoull(buf, NULL, 10);
 }
+
+/* Remove base/<pid>-... dirs whose runlet process is gone. */
+static int sweep_base(const char *base)
+{
+	int n = 0;
+	if (!base[0])
+		return 0;
+	int bfd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bfd < 0)
+		return 0;
+	DIR *d = fdopendir(dup(bfd));
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (e->d_type != DT_DIR || end == e->d_name || *end != '-' ||
+		    pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		int cfd = openat(bfd, e->d_name,
+				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		int procs = walk(cfd, 0, 1, 0);
+		close(cfd);
+		/* the kernel refuses to remove a cgroup that still has tasks */
+		if (procs == 0 && unlinkat(bfd, e->d_name, AT_REMOVEDIR) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	close(bfd);
+	return n;
+}
+
+int sbx_cg_sweep(const struct sbx_cg_layout *lay)
+{
+	return sweep_base(lay->mem) + sweep_base(lay->pids) + sweep_base(lay->cpu);
+}

@@ -72,6 +72,11 @@ size_t sbx_cg_join_files(const struct sbx_cg *cg, char files[3][SBX_CGFILE]);
  * go away. */
 int sbx_cg_destroy(struct sbx_cg *cg, unsigned timeout_ms);
 
+/* Remove the empty submission cgroups a crashed runlet left behind: dirs
+ * named "<pid>-..." under the bases whose pid no longer exists. Returns how
+ * many were removed. */
+int sbx_cg_sweep(const struct sbx_cg_layout *lay);
+
 /* Count the processes in the submission's cgroups (all levels). */
 int sbx_cg_nprocs(const struct sbx_cg *cg);
 

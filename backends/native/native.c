@@ -176,6 +176,12 @@ static int nat_open(const struct cfg *cfg, const struct backend_opts *opts,
 	st->seccomp = f[SBX_F_SECCOMP].present && f[SBX_F_NNP].present;
 	st->uid = geteuid() == 0 ? (long)cfg->sandbox.uid : -1;
 	st->gid = geteuid() == 0 ? (long)cfg->sandbox.gid : -1;
+	if (st->use_cg) {
+		int swept = sbx_cg_sweep(&st->feat.cg);
+		if (swept > 0)
+			fprintf(stderr, "runlet: native sandbox: removed %d stale "
+				"submission cgroup(s) of a runlet that is gone\n", swept);
+	}
 	if (st->full) {
 		snprintf(st->workdir, sizeof(st->workdir), "%s", wd);
 		if ((rc = ensure_newroot(err, errlen)) < 0)

@@ -322,6 +322,22 @@ static void test_real_runner(void **s)
 	native_backend_ops.close(st);
 }
 
+/* A cgroup left by a runlet that died is removed by the next open(). */
+static void test_stale_swept(void **s)
+{
+	struct sbx_features f;
+	char dir[SBX_PATH + 64];
+	sbx_features_detect("/sys/fs/cgroup", NULL, probe, "/tmp", &f);
+	mkdir(f.cg.mem, 0755);
+	/* pid_max is at most 2^22: this pid cannot exist */
+	snprintf(dir, sizeof(dir), "%s/99999999-1-s0", f.cg.mem);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	void *st = open_with(probe);
+	struct stat sb;
+	assert_int_equal(stat(dir, &sb), -1);
+	native_backend_ops.close(st);
+}
+
 int main(void)
 {
 	const char *b = getenv("RUNLET_BUILD_DIR");
@@ -348,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_cost),
 		cmocka_unit_test(test_real_runner),
+		cmocka_unit_test(test_stale_swept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
