@@ -19,6 +19,36 @@ int cg_enabled(const struct cg_conf *conf)
 	return conf && (conf->mem || conf->pids || conf->cpu);
 }
 
+static const char *v2_base(const struct cg_conf *conf)
+{
+	return conf->mem ? conf->mem : conf->pids ? conf->pids : conf->cpu;
+}
+
+void cg_conf_probe(struct cg_conf *conf)
+{
+	char path[PATH_MAX], buf[1024];
+	conf->v2_pids = 0;
+	if (!conf->v2 || !cg_enabled(conf))
+		return;
+	if (conf->pids) {
+		conf->v2_pids = 1;
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", v2_base(conf));
+	if (ut_read_small(AT_FDCWD, path, buf, sizeof(buf)) < 0)
+		return;
+	char *save = NULL;
+	for (char *w = strtok_r(buf, " \n", &save); w;
+	     w = strtok_r(NULL, " \n", &save))
+		if (strcmp(w, "pids") == 0)
+			conf->v2_pids = 1;
+}
+
+int cg_limits_pids(const struct cg_conf *conf)
+{
+	return conf->pids != NULL || (conf->v2 && conf->v2_pids);
+}
+
 static void pause_briefly(void)
 {
 	struct timespec ts = {0, 500000}; /* 0.5 ms */
@@ -172,10 +202,15 @@ static int set_file(struct cg_step *cg, int i, const char *file,
 	int rc = ut_write_file(cg->d[i].dirfd, file, num);
 	if (rc == -ENOENT && optional)
 		return 0;
-	if (rc == -ENOENT)
+	if (rc == -ENOENT && cg->v2)
 		snprintf(err, errlen,
 			 "cgroup %s has no %s: enable the controller in its "
 			 "parent's cgroup.subtree_control",
+			 cg->d[i].path, file);
+	else if (rc == -ENOENT)
+		snprintf(err, errlen,
+			 "cgroup %s has no %s: the plan's directory is not in "
+			 "that controller's v1 hierarchy",
 			 cg->d[i].path, file);
 	else if (rc < 0)
 		snprintf(err, errlen, "cannot write %llu to %s/%s: %s",
@@ -220,12 +255,10 @@ int cg_step_create(const struct cg_conf *conf, const char *name,
 		cg->d[i].dirfd = cg->d[i].procs_fd = -1;
 	int rc = 0, cpu = -1;
 	if (conf->v2) {
-		const char *base = conf->mem ? conf->mem
-				   : conf->pids ? conf->pids : conf->cpu;
-		rc = dir_index(cg, base, name, err, errlen);
+		rc = dir_index(cg, v2_base(conf), name, err, errlen);
 		if (rc >= 0) {
 			cg->mem = conf->mem ? rc : -1;
-			cg->pids = conf->pids ? rc : -1;
+			cg->pids = cg_limits_pids(conf) ? rc : -1;
 			cpu = rc;
 		}
 	} else {

@@ -22,6 +22,7 @@ struct cg_conf {
 	const char *mem;  /* NULL: no memory cgroup */
 	const char *pids; /* NULL: no pids cgroup */
 	const char *cpu;  /* NULL: no cpu accounting cgroup */
+	int v2_pids;      /* v2: pids controller on in the dir (cg_conf_probe) */
 };
 
 #define CG_MAX_DIRS 3
@@ -44,6 +45,12 @@ struct cg_step {
 
 /* Is any cgroup configured? */
 int cg_enabled(const struct cg_conf *conf);
+/* v2: one unified directory serves every controller its
+ * cgroup.subtree_control enables, so pids are limited there even when the
+ * plan names no cg_pids. Sets conf->v2_pids. */
+void cg_conf_probe(struct cg_conf *conf);
+/* Will pids be limited by a cgroup (so RLIMIT_NPROC is not needed)? */
+int cg_limits_pids(const struct cg_conf *conf);
 
 /* Create the step cgroup called name (e.g. "s3") and set its limits. 0 or
  * -errno with a message naming the file and the fix in err. On failure

@@ -38,7 +38,7 @@ void ex_prepare(const struct ex_env *env, const struct wire_step *ws,
 {
 	memset(st, 0, sizeof(*st));
 	st->ws = ws;
-	rl_prepare(&ws->lim, env->cg.pids != NULL, &st->rl);
+	rl_prepare(&ws->lim, cg_limits_pids(&env->cg), &st->rl);
 	const char *name = ws->argv[0];
 	if (strchr(name, '/')) {
 		snprintf(st->path, sizeof(st->path), "%s", name);

@@ -155,7 +155,8 @@ static int setup(struct runner *r, int plan_fd)
 		r->env.seccomp = &r->filter;
 	}
 	r->env.cg = (struct cg_conf){r->plan.cg_v2, r->plan.cg_mem,
-				     r->plan.cg_pids, r->plan.cg_cpu};
+				     r->plan.cg_pids, r->plan.cg_cpu, 0};
+	cg_conf_probe(&r->env.cg);
 	return 0;
 }
 

@@ -13,3 +13,8 @@ add_dependencies(test_runner runlet-runner runner_helper)
 
 runlet_unit_test(test_runner_sandbox SOURCES test_runner_sandbox.c LIBS runner_testlib)
 add_dependencies(test_runner_sandbox runlet-runner runner_helper)
+
+runlet_unit_test(test_runner_cg
+  SOURCES test_runner_cg.c ${CMAKE_SOURCE_DIR}/runner/cgroup.c ${CMAKE_SOURCE_DIR}/runner/util.c
+  LIBS runlet_wire
+  WRAP mkdir rmdir)

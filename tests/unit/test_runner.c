@@ -420,7 +420,8 @@ static void test_files_refused(void **state)
 static void test_malformed_plan(void **state)
 {
 	struct rr rr;
-	run_raw("plan 1\n1\nworkdir 3\n/tm", 24, NULL, &rr);
+	const char *trunc = "plan 1\n1\nworkdir 3\n/tm";
+	run_raw(trunc, strlen(trunc), NULL, &rr);
 	assert_true(rr.decoded);
 	assert_non_null(rr.res.error);
 	assert_true(rr.res.complete);
@@ -431,7 +432,7 @@ static void test_malformed_plan(void **state)
 	assert_non_null(strstr(rr.res.error, "truncated"));
 	assert_int_equal(WEXITSTATUS(rr.wstatus), 1);
 	rr_free(&rr);
-	run_raw("garbage that is no plan", 23, NULL, &rr);
+	run_raw("garbage that is no plan", strlen("garbage that is no plan"), NULL, &rr);
 	assert_true(rr.decoded);
 	assert_non_null(rr.res.error);
 	assert_int_equal(WEXITSTATUS(rr.wstatus), 1);

@@ -552,8 +552,14 @@ static void test_overhead(void **state)
 	printf("overhead: %d tests of /bin/true through the runner %.3f s, "
 	       "bare fork+exec %.3f s: %.0f us per test\n",
 	       n, runner, bare, per_test_us);
+#if defined(__SANITIZE_ADDRESS__)
+	/* an instrumented process forks slowly: the baseline means nothing,
+	 * check the runner's own time per test only */
+	assert_true(runner / n < 2e-3);
+#else
 	/* well under 1 ms per test (generous for a busy shared machine) */
 	assert_true(per_test_us < 1000);
+#endif
 	rr_free(&rr);
 	wire_plan_free(&p);
 }

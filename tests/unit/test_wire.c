@@ -186,15 +186,19 @@ static void test_plan_truncated(void **state)
 	wire_buf_free(&b);
 }
 
-static void expect_bad_plan(const char *s, const char *needle)
+static void expect_bad_plan_n(const char *s, size_t len, const char *needle)
 {
 	struct wire_plan q;
 	char err[256] = "";
-	assert_int_equal(wire_plan_decode(s, strlen(s), &q, err, sizeof(err)),
-			 -EPROTO);
+	assert_int_equal(wire_plan_decode(s, len, &q, err, sizeof(err)), -EPROTO);
 	if (needle && !strstr(err, needle))
 		fail_msg("error \"%s\" lacks \"%s\"", err, needle);
 	wire_plan_free(&q);
+}
+
+static void expect_bad_plan(const char *s, const char *needle)
+{
+	expect_bad_plan_n(s, strlen(s), needle);
 }
 
 static void test_plan_malformed(void **state)
@@ -208,7 +212,10 @@ static void test_plan_malformed(void **state)
 	expect_bad_plan("plan 1\n1\nstep 4\nexec\n", "malformed");
 	expect_bad_plan("plan 1\n1\nuid 3\nabc\n", "malformed");
 	expect_bad_plan("plan 1\n1\nuid 20\n-99999999999999999999\n", "malformed");
-	expect_bad_plan("plan 1\n1\nworkdir 3\n/\0w\n", "malformed");
+	/* NUL inside a path, an argument or an env entry */
+	expect_bad_plan_n("plan 1\n1\nworkdir 3\n/\0w\n", 23, "malformed");
+	expect_bad_plan_n("plan 1\n1\nstep 3\nrun\narg 3\na\0b\n", 30, "malformed");
+	expect_bad_plan_n("plan 1\n1\nstep 3\nrun\nenv 3\na\0b\n", 30, "malformed");
 	expect_bad_plan("plan 1\n1\nfile 1\nf\nmode 4\n9999\n", "malformed");
 	expect_bad_plan("plan 1\n1\nfile 1\nf\nmode 5\n77777\n", "malformed");
 	expect_bad_plan("plan 1\n1\nmode 3\n644\n", "unexpected record \"mode\"");
