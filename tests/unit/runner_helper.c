@@ -200,6 +200,24 @@ static int h_x32(void)
 	return 0;
 }
 
+/* The baseline of the overhead measurement: n bare fork+exec+wait of a
+ * program from a small process. */
+static int h_spawn(int argc, char **argv)
+{
+	int n = argc > 2 ? atoi(argv[2]) : 1000;
+	const char *prog = argc > 3 ? argv[3] : "/bin/true";
+	for (int i = 0; i < n; i++) {
+		pid_t p = fork();
+		if (p == 0) {
+			execl(prog, prog, (char *)NULL);
+			_exit(127);
+		}
+		if (p < 0 || waitpid(p, NULL, 0) != p)
+			return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -224,6 +242,8 @@ int main(int argc, char **argv)
 		return h_i386();
 	if (!strcmp(m, "x32"))
 		return h_x32();
+	if (!strcmp(m, "spawn"))
+		return h_spawn(argc, argv);
 	fprintf(stderr, "runner_helper: unknown mode \"%s\"\n", m);
 	return 100;
 }

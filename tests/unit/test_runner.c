@@ -70,15 +70,11 @@ static void test_wall_timeout(void **state)
 	ONE(&p, "sleep", "5");
 	p.run.lim.wall_ms = 300;
 	add_test(&p, 1, "", 0);
-	add_test(&p, 2, "", 0);
-	run_ok(&p, 2, &rr);
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(rr.res.tests[i].status, RUNLET_EXIT_TIMEOUT);
-		assert_int_equal(rr.res.tests[i].signal, SIGKILL);
-		assert_true(rr.res.tests[i].wall_ms >= 300);
-		assert_true(rr.res.tests[i].wall_ms < 500);
-	}
-	/* two tests of 300 ms each: far below 1.5 s */
+	run_ok(&p, 1, &rr);
+	assert_int_equal(rr.res.tests[0].status, RUNLET_EXIT_TIMEOUT);
+	assert_int_equal(rr.res.tests[0].signal, SIGKILL);
+	assert_true(rr.res.tests[0].wall_ms >= 300);
+	assert_true(rr.res.tests[0].wall_ms < 1500);
 	assert_true(rr.secs < 1.5);
 	rr_free(&rr);
 	wire_plan_free(&p);
@@ -95,9 +91,9 @@ static void test_cpu_timeout_polled(void **state)
 	const struct wire_outcome *o = &rr.res.tests[0];
 	assert_int_equal(o->status, RUNLET_EXIT_CPU_TIMEOUT);
 	assert_true(o->cpu_ms >= 500);
-	/* the 50 ms poll ends it long before RLIMIT_CPU's 2 s */
-	assert_true(o->wall_ms < 1200);
-	assert_true(rr.secs < 1.8);
+	/* the 50 ms poll ends it long before RLIMIT_CPU's 2 s (measured in
+	 * CPU time: a loaded machine stretches the wall clock) */
+	assert_true(o->cpu_ms < 1000);
 	rr_free(&rr);
 	wire_plan_free(&p);
 }
@@ -149,7 +145,7 @@ static void test_stdout_cap(void **state)
 	run_ok(&p, 1, &rr);
 	assert_int_equal(rr.res.tests[0].status, RUNLET_EXIT_OUTPUT_LIMIT);
 	assert_int_equal(rr.res.tests[0].out_len, 16384);
-	assert_true(rr.secs < 2);
+	assert_true(rr.secs < 5);
 	rr_free(&rr);
 	wire_plan_free(&p);
 }
@@ -524,7 +520,7 @@ static void test_process_group_killed(void **state)
 	assert_true(atoi(rr.res.tests[0].out) > 0);
 	assert_false(sleep_running(tag));
 	/* the background child held stdout open: no waiting for it */
-	assert_true(rr.secs < 2);
+	assert_true(rr.secs < 5);
 	rr_free(&rr);
 	wire_plan_free(&p);
 }
@@ -622,7 +618,7 @@ static void test_progress_streamed(void **state)
 	int st;
 	waitpid(pid, &st, 0);
 	assert_true(first >= 0);
-	assert_true(first < 0.5);
+	assert_true(first < 0.9);
 	assert_true(total >= 1.0);
 	assert_non_null(strstr(buf, "slept 1"));
 	wire_buf_free(&b);
