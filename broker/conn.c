@@ -4,11 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 
 #include "broker/conn.h"
+
+/* Debian's bundle of the system's trusted CAs (ca-certificates) */
+#define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 static int copy_str(char *dst, size_t cap, const char *src)
 {
@@ -200,10 +204,17 @@ static int open_socket(struct mq_conn *c, const struct mq_params *p,
 			goto nomem;
 		amqp_ssl_socket_set_verify_peer(s, p->verify);
 		amqp_ssl_socket_set_verify_hostname(s, p->verify);
-		if (p->cacert[0] != '\0' &&
-		    amqp_ssl_socket_set_cacert(s, p->cacert) != AMQP_STATUS_OK) {
-			snprintf(err, errlen, "RUNLET_AMQP_CACERT: cannot load CA certificates from %s",
-				 p->cacert);
+		if (p->cacert[0] != '\0') {
+			if (amqp_ssl_socket_set_cacert(s, p->cacert) != AMQP_STATUS_OK) {
+				snprintf(err, errlen,
+					 "RUNLET_AMQP_CACERT: cannot load CA certificates from %s",
+					 p->cacert);
+				return -EINVAL;
+			}
+		} else if (p->verify && access(SYSTEM_CA_BUNDLE, R_OK) == 0 &&
+			   amqp_ssl_socket_set_cacert(s, SYSTEM_CA_BUNDLE) != AMQP_STATUS_OK) {
+			snprintf(err, errlen, "cannot load the system's CA certificates from %s "
+				 "(set RUNLET_AMQP_CACERT)", SYSTEM_CA_BUNDLE);
 			return -EINVAL;
 		}
 		if (p->cert[0] != '\0' &&

@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
 # Test RabbitMQ for `runlet serve`'s tests: its own node, loopback only, state
 # under build/services/rabbitmq. `rabbitmq.sh start|stop|restart|status`.
-# The AMQP URL the tests use is written to build/services/rabbitmq.env
-# (RUNLET_TEST_AMQP_PORT=..., RUNLET_TEST_AMQP_URL=...).
+# The URLs the tests use are written to build/services/rabbitmq.env:
+# RUNLET_TEST_AMQP_URL (plain, port 5673) and RUNLET_TEST_AMQPS_URL (TLS on
+# the next port, a throwaway CA in RUNLET_TEST_AMQP_CACERT).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD/build/services/rabbitmq
 envfile=$PWD/build/services/rabbitmq.env
 port=${RUNLET_TEST_AMQP_PORT:-5673}
+tls_port=$((port + 1))
 pidfile=$root/server.pid
+
+make_tls() {
+	# A throwaway CA and a server certificate for localhost.
+	local d=$root/tls
+	[ -s "$d/server.pem" ] && [ -s "$d/ca.pem" ] && return 0
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=runlet test CA" \
+		-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+		-keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$d/ext.cnf"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 3650 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
+	chmod 600 "$d"/*.key
+}
 
 amqp_ready() {
 	# The broker answers the AMQP 0-9-1 protocol header with a
@@ -35,8 +52,15 @@ start() {
 	fi
 	mkdir -p "$root/mnesia" "$root/log" "$root/home"
 	echo '[].' > "$root/enabled_plugins"
+	make_tls
 	cat > "$root/rabbitmq.conf" <<CONF
 listeners.tcp.1 = 127.0.0.1:$port
+listeners.ssl.1 = 127.0.0.1:$tls_port
+ssl_options.cacertfile = $root/tls/ca.pem
+ssl_options.certfile = $root/tls/server.pem
+ssl_options.keyfile = $root/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
 loopback_users.guest = true
 log.console = false
 log.file.level = warning
@@ -63,8 +87,8 @@ CONF
 	)
 	for _ in $(seq 1 120); do
 		if amqp_ready; then
-			printf 'RUNLET_TEST_AMQP_PORT=%s\nRUNLET_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:%s/\n' \
-				"$port" "$port" > "$envfile"
+			printf 'RUNLET_TEST_AMQP_PORT=%s\nRUNLET_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:%s/\nRUNLET_TEST_AMQPS_URL=amqps://guest:guest@localhost:%s/\nRUNLET_TEST_AMQP_CACERT=%s\n' \
+				"$port" "$port" "$tls_port" "$root/tls/ca.pem" > "$envfile"
 			return 0
 		fi
 		if ! running; then

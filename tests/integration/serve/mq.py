@@ -20,14 +20,20 @@ ENVFILE = os.path.join(SRC, "build", "services", "rabbitmq.env")
 SKIP = 77
 
 
+def service_env(name):
+    """A value from the service script's env file (or the environment)."""
+    v = os.environ.get(name)
+    if not v and os.path.exists(ENVFILE):
+        for line in open(ENVFILE):
+            k, _, val = line.strip().partition("=")
+            if k == name:
+                v = val
+    return v
+
+
 def broker_url():
     """The test broker's URL, or exit: skip (77) normally, fail under CI."""
-    url = os.environ.get("RUNLET_TEST_AMQP_URL")
-    if not url and os.path.exists(ENVFILE):
-        for line in open(ENVFILE):
-            k, _, v = line.strip().partition("=")
-            if k == "RUNLET_TEST_AMQP_URL":
-                url = v
+    url = service_env("RUNLET_TEST_AMQP_URL")
     why = None
     if not url:
         why = f"no test broker: {ENVFILE} missing (run scripts/services.d/rabbitmq.sh start)"
@@ -207,12 +213,14 @@ broker:
 class Daemon:
     """runlet serve as a child process; stderr goes to a log file."""
 
-    def __init__(self, url, config, tmp, args=(), wrapper=(), name="serve"):
+    def __init__(self, url, config, tmp, args=(), wrapper=(), name="serve", env=None):
         self.log_path = os.path.join(tmp, name + ".log")
         self.log = open(self.log_path, "ab")
+        extra_env = env
         env = dict(os.environ)
         env["RUNLET_AMQP_URL"] = url
         env.pop("RABBITMQ_HOST", None)
+        env.update(extra_env or {})
         cmd = list(wrapper) + [RUNLET, "serve", "--config", config, "--insecure",
                                "--state-dir", os.path.join(tmp, "state"),
                                "--log-level", "debug", *args]

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Integration tests of `runlet serve` against a real RabbitMQ:
-    serve_test.py roundtrip|declare|bulk|restart|sigkill|bad|poison|drain|valgrind|bench
+    serve_test.py roundtrip|declare|bulk|restart|sigkill|bad|poison|drain|tls|
+                  scaleout|valgrind|bench
 Each scenario prints one line per check and exits 0 (all passed), 1, or 77
 (no broker and not under CI)."""
 import json
@@ -434,6 +435,62 @@ def sc_valgrind():
     t.done([d])
 
 
+def sc_tls():
+    """amqps:// with the broker's certificate verified against a CA file;
+    without that CA the connection is refused (verification is on)."""
+    t = mq.Runner()
+    url, n, tmp, cfg = setup("tls")
+    tls_url, ca = mq.service_env("RUNLET_TEST_AMQPS_URL"), mq.service_env("RUNLET_TEST_AMQP_CACERT")
+    if not tls_url or not ca or not os.path.exists(ca):
+        print("FAIL no TLS listener in build/services/rabbitmq.env (scripts/services.d/rabbitmq.sh restart)")
+        sys.exit(1)
+    mq.platform_declare(url, n)
+    d = mq.Daemon(tls_url, cfg, tmp, ["--workers", "1"], name="tls",
+                  env={"RUNLET_AMQP_CACERT": ca})
+    t.check(d.wait_log("event=connected"), "connected over TLS")
+    t.check("broker=amqps://guest@localhost:" in d.text(), "log shows amqps, no password")
+    cl = mq.Client(url, n)
+    cl.publish(CONTRACT_BODY, message_id="tls-1")
+    got = cl.results(1, 60)
+    t.check(len(got) == 1 and [c["output"] for c in got[0][1]["test_cases"]] == ["3", "12"],
+            "round trip over TLS")
+    rc = d.stop()
+    t.check(rc == 0, f"exit 0 ({rc})")
+    d2 = mq.Daemon(tls_url, cfg, tmp, ["--workers", "1"], name="untrusted",
+                   env={"RUNLET_AMQP_CACERT": ""})
+    t.check(d2.wait_log("event=connect_failed", 20) and "event=connected" not in d2.text(),
+            "a certificate from an unknown CA is refused")
+    rc = d2.stop()
+    t.check(rc == 0, f"stops cleanly while unconnected ({rc})")
+    cl.close()
+    mq.cleanup(url, n)
+    t.done([d, d2])
+
+
+def sc_scaleout():
+    """Two daemons on one queue share the work; each submission is answered
+    exactly once."""
+    t = mq.Runner()
+    url, n, tmp, cfg = setup("scale")
+    mq.platform_declare(url, n)
+    ds = [mq.Daemon(url, cfg, tmp, ["--workers", "2", "--log-level", "info"], name=f"d{i}")
+          for i in (1, 2)]
+    for d in ds:
+        t.check(d.wait_log("event=connected"), f"{d.log_path}: connected")
+    cl = mq.Client(url, n)
+    for i in range(1, 81):
+        cl.publish(trivial(i, sleep=0.05), message_id=f"s-{i}")
+    res = cl.results(80, 120)
+    answered_all(t, res, list(range(1, 81)), "2 daemons x 2 workers", exactly_once=True)
+    counts = [d.text().count("event=job_done") for d in ds]
+    t.check(all(c > 0 for c in counts) and sum(counts) == 80, f"both daemons worked ({counts})")
+    for d in ds:
+        t.check(d.stop() == 0, "exit 0")
+    cl.close()
+    mq.cleanup(url, n)
+    t.done(ds)
+
+
 def sc_bench():
     sc_bulk(count=int(os.environ.get("BENCH_COUNT", "100")),
             workers=int(os.environ.get("BENCH_WORKERS", "2")), label="bench")
@@ -441,7 +498,7 @@ def sc_bench():
 
 SCENARIOS = {"roundtrip": sc_roundtrip, "declare": sc_declare, "bulk": sc_bulk,
              "restart": sc_restart, "sigkill": sc_sigkill, "bad": sc_bad,
-             "poison": sc_poison, "drain": sc_drain, "valgrind": sc_valgrind,
+             "poison": sc_poison, "drain": sc_drain, "valgrind": sc_valgrind, "tls": sc_tls, "scaleout": sc_scaleout,
              "bench": sc_bench}
 
 if __name__ == "__main__":
