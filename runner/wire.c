@@ -288,7 +288,7 @@ int wire_plan_decode(const char *buf, size_t len, struct wire_plan *p,
 	memset(p, 0, sizeof(*p));
 	p->uid = p->gid = -1;
 	while ((rc = wire_next(&r, tag, &v, &vl)) == 1) {
-		uint64_t u;
+		uint64_t u = 0; /* read below even when parsing failed */
 		int matched;
 		rc = 0;
 		if (first && strcmp(tag, "plan") != 0) {
