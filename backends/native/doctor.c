@@ -22,9 +22,11 @@ static void exe_dir_runner(char *out, size_t len)
 	}
 	exe[n] = '\0';
 	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(out, len, "%s/runlet-runner", exe);
+	size_t dl = slash ? (size_t)(slash - exe) : 0;
+	if (dl + sizeof("/runlet-runner") > len)
+		dl = 0;
+	memcpy(out, exe, dl);
+	memcpy(out + dl, "/runlet-runner", sizeof("/runlet-runner"));
 }
 
 int doctor_main(int argc, char **argv)

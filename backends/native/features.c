@@ -61,8 +61,15 @@ static void set(struct sbx_features *o, enum sbx_feat f, int present,
 {
 	o->f[f].present = present;
 	o->f[f].required = required;
-	snprintf(o->f[f].detail, sizeof(o->f[f].detail), "%s%s",
-		 prefix, arg ? arg : "");
+	size_t room = sizeof(o->f[f].detail), pl = strlen(prefix);
+	if (pl >= room)
+		pl = room - 1;
+	memcpy(o->f[f].detail, prefix, pl);
+	size_t al = arg ? strlen(arg) : 0;
+	if (al > room - 1 - pl)
+		al = room - 1 - pl;
+	memcpy(o->f[f].detail + pl, arg ? arg : "", al);
+	o->f[f].detail[pl + al] = '\0';
 }
 
 static long read_long(const char *path, long dflt)
@@ -125,8 +132,8 @@ static char *slurp(const char *path)
 	if (!f)
 		return NULL;
 	char *buf = calloc(1, 8192);
-	if (buf)
-		(void)fread(buf, 1, 8191, f);
+	if (buf && fread(buf, 1, 8191, f) == 0 && ferror(f))
+		buf[0] = '\0';
 	fclose(f);
 	return buf;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backends/backend.h"
@@ -322,6 +323,55 @@ static void test_real_runner(void **s)
 	native_backend_ops.close(st);
 }
 
+/* Without root and with --insecure: a plain process in a private temp dir
+ * that is emptied after each submission and removed on close. Run as
+ * nobody in a child process. */
+static void test_insecure_plain(void **s)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(10);
+		struct backend_opts o = {.insecure = 0, .runner_path = probe};
+		void *st = NULL;
+		char err[1024];
+		/* refused without --insecure, naming root and the way out */
+		if (native_backend_ops.open(&cfg, &o, &st, err, sizeof(err)) == 0 ||
+		    !strstr(err, "root") || !strstr(err, "--insecure"))
+			_exit(11);
+		o.insecure = 1;
+		if (native_backend_ops.open(&cfg, &o, &st, err, sizeof(err)) < 0)
+			_exit(12);
+		char wd[512];
+		snprintf(wd, sizeof(wd), "%s", native_backend_ops.workdir(st, &runner));
+		if (strncmp(wd, "/tmp/runlet-insecure-", 21) != 0)
+			_exit(13);
+		struct wire_plan p;
+		struct wire_result res;
+		plan_init(&p, "report", 5000);
+		int rc = run_plan(st, &p, &res, err, sizeof(err));
+		wire_plan_free(&p);
+		if (rc < 0 || res.ntests != 1 || !strstr(res.tests[0].out, "workdir_write=OK"))
+			_exit(14);
+		wire_result_free(&res);
+		/* emptied after the run (the probe left probe.txt) */
+		char f[600];
+		struct stat sb;
+		snprintf(f, sizeof(f), "%s/probe.txt", wd);
+		if (stat(f, &sb) == 0)
+			_exit(15);
+		native_backend_ops.close(st);
+		if (stat(wd, &sb) == 0)
+			_exit(16);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* A cgroup left by a runlet that died is removed by the next open(). */
 static void test_stale_swept(void **s)
 {
@@ -365,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_cost),
 		cmocka_unit_test(test_real_runner),
 		cmocka_unit_test(test_stale_swept),
+		cmocka_unit_test(test_insecure_plain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
