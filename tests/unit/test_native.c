@@ -311,6 +311,35 @@ static void test_mount_table(void **s)
 	assert_null(find_op(&pl, SBX_CG_PIDS));
 }
 
+/* sandbox.rootfs: the system dirs come from it, symlinks are copied. */
+static void test_mount_table_rootfs(void **s)
+{
+	static struct sbx_mount_plan pl;
+	char *t = tmpdir(), p[512], err[256];
+	mkd(t, "usr");
+	mkd(t, "etc");
+	touch(t, "etc/shadow");
+	snprintf(p, sizeof(p), "%s/bin", t);
+	assert_int_equal(symlink("usr/bin", p), 0);
+	struct sbx_mount_cfg mc = {
+		.newroot = "/run/runlet/root", .rootfs = t, .workdir = "/home/sandbox",
+		.workdir_size = 1 << 20, .shm_size = 1 << 20, .uid = 1001, .gid = 1001,
+		.runner_path = "/bin/sh",
+	};
+	assert_int_equal(sbx_mounts_build(&mc, &pl, err, sizeof(err)), 0);
+	snprintf(p, sizeof(p), "%s/usr", t);
+	assert_string_equal(find_op(&pl, "/usr")->src, p);
+	assert_int_equal(find_op(&pl, "/bin")->kind, SBX_M_SYMLINK);
+	assert_string_equal(find_op(&pl, "/bin")->src, "usr/bin");
+	assert_null(find_op(&pl, "/lib64")); /* absent in the rootfs: skipped */
+	assert_int_equal(find_op(&pl, "/etc/shadow")->kind, SBX_M_MASK_FILE);
+	assert_null(find_op(&pl, "/etc/gshadow"));
+	assert_int_equal(find_op(&pl, "/home/sandbox")->kind, SBX_M_TMPFS);
+	assert_null(find_op(&pl, SBX_CG_MEM)); /* no cgroups given */
+	rm_rf(t);
+	free(t);
+}
+
 /* A tree with a symlink to an outside file and dir, a FIFO, an unreadable
  * dir: everything inside goes, nothing outside is touched. */
 static void test_rmtree(void **s)
@@ -355,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_cg_name),
 		cmocka_unit_test(test_workdir_check),
 		cmocka_unit_test(test_mount_table),
+		cmocka_unit_test(test_mount_table_rootfs),
 		cmocka_unit_test(test_rmtree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
