@@ -329,6 +329,18 @@ int dock_container_wait(struct dock_client *c, const char *id,
 	return rc;
 }
 
+int dock_container_update(struct dock_client *c, const char *id,
+			  json_t *resources, char *err, size_t errlen)
+{
+	char path[300];
+	json_t *out = NULL;
+	snprintf(path, sizeof(path), "/containers/%s/update", id);
+	int rc = call_json(c, "update container", "POST", path, resources, 30000,
+			   &out, err, errlen);
+	json_decref(out);
+	return rc;
+}
+
 int dock_container_inspect(struct dock_client *c, const char *id,
 			   json_t **out, char *err, size_t errlen)
 {

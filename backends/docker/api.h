@@ -53,6 +53,9 @@ int dock_container_remove(struct dock_client *c, const char *id, char *err,
 int dock_container_wait(struct dock_client *c, const char *id,
 			long timeout_ms, int64_t *status, char *err,
 			size_t errlen);
+/* POST /containers/{id}/update: change resources of a running container. */
+int dock_container_update(struct dock_client *c, const char *id,
+			  json_t *resources, char *err, size_t errlen);
 int dock_container_inspect(struct dock_client *c, const char *id,
 			   json_t **out, char *err, size_t errlen);
 /* PUT /containers/{id}/archive?path=dir: extract tar into dir. */

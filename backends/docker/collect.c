@@ -111,15 +111,29 @@ static void scan(struct dock_collect *c)
 			       (tl == 3 && memcmp(tag, "end", 3) == 0) ||
 			       (tl == 5 && memcmp(tag, "error", 5) == 0);
 		if (boundary) {
-			if (c->open != SIZE_MAX && c->progress && !c->held)
+			if (c->open != SIZE_MAX && c->progress && !c->held &&
+			    !c->open_emitted)
 				emit(c, c->open, c->scan);
 			c->open = (tl == 7) ? c->scan : SIZE_MAX;
-			c->open_done = 0;
+			c->open_done = c->open_emitted = 0;
+			c->open_compile = tl == 7 && end - tag_end == 1 + 1 + 7 + 1 + 1 &&
+					  memcmp(c->out.data + end - 8, "compile", 7) == 0;
 		} else if ((tl == 9 && memcmp(tag, "err_trunc", 9) == 0) ||
 			   (tl == 4 && memcmp(tag, "note", 4) == 0)) {
-			c->open_done = 1;
+			c->open_done = c->open != SIZE_MAX;
+			if (c->open_done && c->open_compile)
+				c->compile_done = 1;
 		}
 		c->scan = end;
+	}
+}
+
+void dock_collect_idle(struct dock_collect *c)
+{
+	if (c->open != SIZE_MAX && c->open_done && !c->open_emitted &&
+	    c->progress && !c->held) {
+		emit(c, c->open, c->scan);
+		c->open_emitted = 1;
 	}
 }
 

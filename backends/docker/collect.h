@@ -24,6 +24,9 @@ struct dock_collect {
 	size_t scan;           /* end of the last complete record */
 	size_t open;           /* start of the outcome being read, or SIZE_MAX */
 	int open_done;         /* its last field (err_trunc or note) is in */
+	int open_emitted;      /* passed on already (dock_collect_idle) */
+	int open_compile;      /* it is the compile outcome */
+	int compile_done;      /* the compile outcome is complete */
 	int malformed;         /* a record could not be framed */
 	int held;              /* stopped streaming (an outcome may change) */
 	size_t out_limit;      /* more stdout than this is refused */
@@ -45,6 +48,9 @@ void dock_collect_init(struct dock_collect *c, size_t out_limit,
 		       void *arg);
 /* A dock_frame_fn: feed one stream's bytes. -E2BIG past out_limit. */
 int dock_collect_frame(void *arg, int stream, const char *data, size_t len);
+/* The stream went quiet: pass on an outcome whose fields are all in
+ * without waiting for the next record. */
+void dock_collect_idle(struct dock_collect *c);
 /* Decode and fold in the fate. 0 with *res filled (caller frees with
  * wire_result_free) or -EPROTO with err saying why (runner stderr
  * included). */

@@ -230,10 +230,32 @@ static int put_plan(struct dock_client *c, const char *id, const char *dir,
 	return rc;
 }
 
+/* The container's memory while the plan's step runs: the step's limit
+ * (the job's, clamped by the config), else the runner's mem_limit. */
+static uint64_t step_memory(const struct wire_step *st, uint64_t fallback)
+{
+	return st->lim.mem_kb ? st->lim.mem_kb * 1024 : fallback;
+}
+
+/* After the compile step, the container's memory goes down to the tests'
+ * limit (the compiler's pages are freed by then; the tmpfs keeps only its
+ * output). */
+static void lower_memory(struct dock_client *c, const char *id, uint64_t mem)
+{
+	char e2[512];
+	json_t *r = json_pack("{s:I, s:I}", "Memory", (json_int_t)mem,
+			      "MemorySwap", (json_int_t)mem);
+	if (r && dock_container_update(c, id, r, e2, sizeof(e2)) < 0)
+		log_event(RUNLET_LOG_DEBUG, "docker_update_failed",
+			  "container=%.12s error=\"%s\"", id, e2);
+	json_decref(r);
+}
+
 /* Attach, start, read until the end or the deadline. */
 static int run_container(struct dock_client *c, const char *id,
-			 uint64_t deadline_ms, struct sink_ctx *sc,
-			 struct dock_fate *fate, char *err, size_t errlen)
+			 uint64_t deadline_ms, uint64_t run_mem,
+			 struct sink_ctx *sc, struct dock_fate *fate, char *err,
+			 size_t errlen)
 {
 	struct dock_stream *st = NULL;
 	char path[256], e2[512];
@@ -267,10 +289,17 @@ static int run_container(struct dock_client *c, const char *id,
 			break;
 		}
 		long wait = (fate->deadline ? grace : end) - t;
-		rc = dock_stream_pump(st, wait > 200 ? 200 : wait, err, errlen);
+		size_t before = sc->col.out.len;
+		rc = dock_stream_pump(st, wait > 20 ? 20 : wait, err, errlen);
 		if (rc == 1) {
 			rc = 0;
 			break;
+		}
+		if (rc == 0 && sc->col.out.len == before)
+			dock_collect_idle(&sc->col);
+		if (run_mem && sc->col.compile_done) {
+			lower_memory(c, id, run_mem);
+			run_mem = 0;
 		}
 		if (rc < 0) {
 			if (sc->rc == -E2BIG)
@@ -342,6 +371,12 @@ static int dock_execute(void *state, const struct backend_job *job,
 		goto out;
 	}
 	dock_spec_from_cfg(&spec, s->cfg, job->runner);
+	spec.memory = step_memory(&job->plan->run, spec.memory);
+	if (job->plan->has_compile) {
+		uint64_t cm = step_memory(&job->plan->compile, spec.memory);
+		if (cm > spec.memory)
+			spec.memory = cm;
+	}
 	if (s->bind) {
 		unsigned long seq = atomic_fetch_add(&s->seq, 1);
 		if ((rc = dock_staging_create(s->staging_root, seq, plan.data, plan.len,
@@ -366,8 +401,11 @@ static int dock_execute(void *state, const struct backend_job *job,
 	    (rc = put_plan(c, id, spec.mount_target, &plan, err, errlen)) < 0)
 		goto out;
 	fate.deadline_ms = dock_deadline_ms(job->plan);
-	fate.mem_limit = spec.memory;
-	if ((rc = run_container(c, id, fate.deadline_ms, &sc, &fate, err, errlen)) < 0)
+	fate.mem_limit = step_memory(&job->plan->run, spec.memory);
+	uint64_t run_mem = step_memory(&job->plan->run, spec.memory);
+	if ((rc = run_container(c, id, fate.deadline_ms,
+				job->plan->has_compile && run_mem < spec.memory ? run_mem : 0,
+				&sc, &fate, err, errlen)) < 0)
 		goto out;
 	if ((rc = read_fate(c, id, &fate, err, errlen)) < 0)
 		goto out;
