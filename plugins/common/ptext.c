@@ -181,16 +181,20 @@ int ptext_env_default(const struct runlet_host *host, struct runlet_strv *env,
 	return host->env_set(env, key, value);
 }
 
-int ptext_find_program(const struct runlet_host *host,
-		       const struct runlet_plan *plan, const char *name,
-		       char *out, size_t outlen)
+int ptext_find_program(const struct runlet_plan *plan, const char *env_path,
+		       const char *name, char *out, size_t outlen)
 {
-	const char *path = host->env_get(plan->env, "PATH"), *p, *e;
+	const char *p, *e;
 
-	if (!plan->backend || strcmp(plan->backend, "native") != 0 ||
-	    strchr(name, '/'))
-		return host->find_program(name, out, outlen);
-	for (p = path ? path : ""; *p; p = e ? e + 1 : p + strlen(p)) {
+	if (!plan->backend || strcmp(plan->backend, "native") != 0)
+		return -EOPNOTSUPP;
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 &&
+				       (size_t)snprintf(out, outlen, "%s", name) <
+					       outlen
+			       ? 0
+			       : -ENOENT;
+	for (p = env_path ? env_path : ""; *p; p = e ? e + 1 : p + strlen(p)) {
 		size_t dl;
 
 		e = strchr(p, ':');
@@ -208,18 +212,24 @@ int ptext_find_program(const struct runlet_host *host,
 int ptext_resolve_program(const struct runlet_host *host,
 			  const struct runlet_plan *plan,
 			  struct runlet_strv *argv, const char *plugin,
-			  const char *name, const char *const *alts,
-			  size_t nalts)
+			  const char *name, const char *portable,
+			  const char *const *alts, size_t nalts)
 {
+	const char *env_path = host->env_get(plan->env, "PATH");
 	char path[4096];
 	size_t i;
+	int rc;
 
 	if (host->strv_len(argv) == 0 ||
-	    strcmp(host->strv_get(argv, 0), name) != 0 ||
-	    ptext_find_program(host, plan, name, path, sizeof(path)) == 0)
+	    strcmp(host->strv_get(argv, 0), name) != 0)
+		return 0;
+	rc = ptext_find_program(plan, env_path, name, path, sizeof(path));
+	if (rc == -EOPNOTSUPP)
+		return portable ? host->strv_set(argv, 0, portable) : 0;
+	if (rc == 0)
 		return 0;
 	for (i = 0; i < nalts; i++) {
-		if (ptext_find_program(host, plan, alts[i], path,
+		if (ptext_find_program(plan, env_path, alts[i], path,
 				       sizeof(path)) == 0) {
 			host->log(RUNLET_LOG_DEBUG, plugin,
 				  "no `%s` on PATH, using %s", name, path);
@@ -227,7 +237,8 @@ int ptext_resolve_program(const struct runlet_host *host,
 		}
 	}
 	host->log(RUNLET_LOG_WARN, plugin,
-		  "`%s` is not on PATH (nor %s): install it or set run_args "
-		  "in config.yaml", name, nalts ? alts[0] : "an alternative");
+		  "`%s` is not on PATH (%s) nor %s: install it or set run_args "
+		  "in config.yaml", name, env_path ? env_path : "unset",
+		  nalts ? alts[0] : "an alternative");
 	return 0;
 }

@@ -69,23 +69,24 @@ int ptext_argv0_is(const struct runlet_host *host,
 long ptext_argv_find(const struct runlet_host *host,
 		     const struct runlet_strv *argv, const char *prefix);
 
-/* Find an executable on the sandbox's PATH (the PATH of plan->env). The
- * native backend's sandbox sees the host's file system, so there each
- * directory is checked directly; other backends ask host->find_program.
- * 0 with the absolute path in out, or -ENOENT. */
-int ptext_find_program(const struct runlet_host *host,
-		       const struct runlet_plan *plan, const char *name,
-		       char *out, size_t outlen);
+/* Find an executable on the sandbox's PATH (the PATH of plan->env). Only
+ * the native backend's sandbox sees the host's file system: there each
+ * directory is checked. Elsewhere (a container image) runlet cannot look:
+ * -EOPNOTSUPP. 0 with the absolute path in out, or -ENOENT. */
+int ptext_find_program(const struct runlet_plan *plan, const char *env_path,
+		       const char *name, char *out, size_t outlen);
 
-/* When argv[0] is exactly `name` and it is not on the sandbox's PATH,
- * replace it by the absolute path of the first of alts[0..nalts) that is
- * (so a config written for `python` runs where only `python3` is
- * installed). Logs a warning naming the plugin when none is. 0 or -errno. */
+/* When argv[0] is exactly `name`: on the native backend, if it is not on
+ * the sandbox's PATH, replace it by the absolute path of the first of
+ * alts[0..nalts) that is (a config written for `python` runs where only
+ * `python3` is installed; a warning is logged when none is). On other
+ * backends, replace it by `portable` (a name every installation has, e.g.
+ * python3) unless that is NULL. 0 or -errno. */
 int ptext_resolve_program(const struct runlet_host *host,
 			  const struct runlet_plan *plan,
 			  struct runlet_strv *argv, const char *plugin,
-			  const char *name, const char *const *alts,
-			  size_t nalts);
+			  const char *name, const char *portable,
+			  const char *const *alts, size_t nalts);
 
 /* Set key=value in env unless the config already set key. 0 or -errno. */
 int ptext_env_default(const struct runlet_host *host, struct runlet_strv *env,

@@ -49,7 +49,7 @@ static int js_plan(const struct runlet_host *host, struct runlet_plan *plan)
 	int rc;
 
 	rc = ptext_resolve_program(host, plan, plan->run_argv, JS_NAME, "node",
-				   js_alternatives, NELEM(js_alternatives));
+				   NULL, js_alternatives, NELEM(js_alternatives));
 	for (size_t i = 0; rc == 0 && i < NELEM(js_env); i++)
 		rc = ptext_env_default(host, plan->env, js_env[i][0],
 				       js_env[i][1]);

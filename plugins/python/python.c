@@ -22,7 +22,9 @@ static const char *const py_env[][2] = {
 	{ "PYTHONIOENCODING", "utf-8" },
 };
 
-/* Tried in order when argv[0] is a bare `python` the host lacks. */
+/* Tried in order when argv[0] is a bare `python` the native sandbox lacks;
+ * in a container image (which runlet cannot look into) `python` becomes
+ * `python3`, the name every python 3 installation has. */
 static const char *const py_alternatives[] = { "python3", "python3.13",
 					       "python3.12", "python3.11" };
 
@@ -31,8 +33,9 @@ static int py_plan(const struct runlet_host *host, struct runlet_plan *plan)
 	size_t i;
 	int rc;
 
-	rc = ptext_resolve_program(host, plan, plan->run_argv, PY_NAME, "python",
-				   py_alternatives, NELEM(py_alternatives));
+	rc = ptext_resolve_program(host, plan, plan->run_argv, PY_NAME,
+				   "python", "python3", py_alternatives,
+				   NELEM(py_alternatives));
 	for (i = 0; rc == 0 && i < NELEM(py_env); i++)
 		rc = ptext_env_default(host, plan->env, py_env[i][0],
 				       py_env[i][1]);
