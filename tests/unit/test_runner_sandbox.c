@@ -21,7 +21,12 @@
 
 #include "tests/unit/runner_testlib.h"
 
-#define NOBODY 65534
+/* A uid no other process uses, so RLIMIT_NPROC counts only this test's
+ * processes (root can switch to any number, no passwd entry needed). */
+static int test_uid(void)
+{
+	return 60000 + (int)(getpid() % 5000);
+}
 
 static int not_root(void)
 {
@@ -44,6 +49,28 @@ static void eval_plan(struct wire_plan *p)
 	p->run.lim.wall_ms = 10000;
 }
 
+/* Ship the helper in the plan, so a dropped uid can run it wherever the
+ * build directory is (which may not be readable by that uid). */
+static void add_helper(struct wire_plan *p)
+{
+	FILE *f = fopen(helper_path(), "rb");
+	assert_non_null(f);
+	size_t cap = 1 << 20, len = 0, n;
+	char *buf = malloc(cap);
+	assert_non_null(buf);
+	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+	}
+	fclose(f);
+	add_file(p, "runner_helper", 0755, buf, len);
+	free(buf);
+}
+
 static void add_cmd(struct wire_plan *p, uint64_t num, const char *fmt, ...)
 {
 	char line[1024];
@@ -62,14 +89,18 @@ static void test_ids_dropped(void **state)
 	struct wire_plan p;
 	struct rr rr;
 	eval_plan(&p);
-	p.uid = NOBODY;
-	p.gid = NOBODY;
+	p.uid = test_uid();
+	p.gid = test_uid();
 	add_file(&p, "mine.txt", 0600, "x", 1);
-	add_cmd(&p, 1, "exec %s state", helper_path());
+	add_helper(&p);
+	add_cmd(&p, 1, "exec %s state", "./runner_helper");
 	add_cmd(&p, 2, "cat mine.txt && echo new > new.txt && echo wrote");
 	run_ok(&p, 2, &rr);
 	const char *out = rr.res.tests[0].out;
-	assert_non_null(strstr(out, "uid 65534 65534 gid 65534 65534\n"));
+	char ids[128];
+	snprintf(ids, sizeof(ids), "uid %d %d gid %d %d\n", test_uid(), test_uid(),
+		 test_uid(), test_uid());
+	assert_non_null(strstr(out, ids));
 	assert_non_null(strstr(out, "groups 0\n"));
 	assert_non_null(strstr(out, "CapPrm:\t0000000000000000\n"));
 	assert_non_null(strstr(out, "CapEff:\t0000000000000000\n"));
@@ -79,20 +110,25 @@ static void test_ids_dropped(void **state)
 	struct stat sb;
 	char path[512];
 	assert_int_equal(stat(g_dir, &sb), 0);
-	assert_int_equal(sb.st_uid, NOBODY);
+	assert_int_equal(sb.st_uid, test_uid());
 	snprintf(path, sizeof(path), "%s/mine.txt", g_dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sb.st_uid, NOBODY);
-	assert_int_equal(sb.st_gid, NOBODY);
+	assert_int_equal(sb.st_uid, test_uid());
+	assert_int_equal(sb.st_gid, test_uid());
 	rr_free(&rr);
 	wire_plan_free(&p);
 
 	/* without a pids cgroup, pids becomes RLIMIT_NPROC of that user */
 	eval_plan(&p);
-	p.uid = NOBODY;
-	p.gid = NOBODY;
+	p.uid = test_uid();
+	p.gid = test_uid();
 	p.run.lim.pids = 4;
-	add_cmd(&p, 1, "exec %s forkcount 50", helper_path());
+	char second[300];
+	snprintf(second, sizeof(second), "%s/second", g_dir); /* made by the runner */
+	free(p.workdir);
+	p.workdir = strdup(second);
+	add_helper(&p);
+	add_cmd(&p, 1, "exec %s forkcount 50", "./runner_helper");
 	run_ok(&p, 1, &rr);
 	int forked = atoi(rr.res.tests[0].out);
 	assert_true(forked >= 1);
@@ -366,16 +402,17 @@ static void cgroup_limits_case(int v2)
 	struct rr rr;
 	eval_plan(&p);
 	plan_cgroups(&p, &c);
-	p.uid = NOBODY; /* the children drop ids; the runner stays root */
-	p.gid = NOBODY;
+	p.uid = test_uid(); /* the children drop ids; the runner stays root */
+	p.gid = test_uid();
+	add_helper(&p);
 	p.run.lim.mem_kb = 64 * 1024;
 	p.run.lim.pids = 10;
 	p.run.lim.cpu_ms = 300;
-	add_cmd(&p, 1, "exec %s alloc 200", helper_path());
-	add_cmd(&p, 2, "exec %s alloc 20", helper_path());
-	add_cmd(&p, 3, "exec %s forkcount 50", helper_path());
-	add_cmd(&p, 4, "exec %s busy", helper_path());
-	add_cmd(&p, 5, "%s busy & %s busy & wait", helper_path(), helper_path());
+	add_cmd(&p, 1, "exec %s alloc 200", "./runner_helper");
+	add_cmd(&p, 2, "exec %s alloc 20", "./runner_helper");
+	add_cmd(&p, 3, "exec %s forkcount 50", "./runner_helper");
+	add_cmd(&p, 4, "exec %s busy", "./runner_helper");
+	add_cmd(&p, 5, "%s busy & %s busy & wait", "./runner_helper", "./runner_helper");
 	run_ok(&p, 5, &rr);
 	const struct wire_outcome *o = rr.res.tests;
 	/* 200 MB in 64 MB: the OOM killer */
