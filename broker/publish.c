@@ -92,7 +92,7 @@ static unsigned settle_tags(struct srv *s, struct mq_job *j, enum settle how)
 }
 
 static void log_job(const struct mq_job *j, const char *event,
-		    enum runlet_log_level level, const char *extra)
+		    enum runlet_log_level level)
 {
 	char id[300], err[700];
 	uint64_t total = mq_now_ms() - j->accepted_ms;
@@ -104,7 +104,6 @@ static void log_job(const struct mq_job *j, const char *event,
 		  (unsigned long long)total, (unsigned long long)j->judge_ms,
 		  j->err[0] ? " error=" : "",
 		  j->err[0] ? log_quote(j->err, err, sizeof(err)) : "");
-	(void)extra;
 }
 
 static void finish(struct srv *s, struct mq_job *j)
@@ -176,12 +175,12 @@ static void dispose(struct srv *s, struct mq_job *j)
 		settle_tags(s, j, SETTLE_REJECT);
 		s->dead_lettered++;
 		mq_attempts_clear(s->att, j->meta.key);
-		log_job(j, "dead_lettered", RUNLET_LOG_WARN, NULL);
+		log_job(j, "dead_lettered", RUNLET_LOG_WARN);
 	} else {
 		/* runlet failed (not the submission): requeue, the attempt
 		 * counts, so a message that always fails ends in the DLQ */
 		settle_tags(s, j, SETTLE_REQUEUE);
-		log_job(j, "job_failed", RUNLET_LOG_ERROR, NULL);
+		log_job(j, "job_failed", RUNLET_LOG_ERROR);
 	}
 	finish(s, j);
 }
@@ -216,7 +215,7 @@ static void confirmed(struct srv *s, struct mq_job *j)
 		tomb_add(s, j->meta.key); /* the redelivery is still to come */
 	mq_attempts_clear(s->att, j->meta.key);
 	s->answered++;
-	log_job(j, "job_done", RUNLET_LOG_INFO, NULL);
+	log_job(j, "job_done", RUNLET_LOG_INFO);
 	finish(s, j);
 }
 

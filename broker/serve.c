@@ -6,7 +6,7 @@
  * connection and everything that touches it: it consumes, publishes, acks,
  * rejects, reconnects. rabbitmq-c connections are not thread-safe, so no
  * other thread ever sees it. N worker threads (broker.workers, default the
- * number of cores; pool.c) only judge: each takes a job (the message body
+ * number of cores; pool.c) only judge (work.c): each takes a job (the body
  * and its metadata, copied out of rabbitmq-c's buffers), calls
  * runlet_judge_body (thread-safe) and leaves the encoded result in the job.
  *
@@ -63,7 +63,6 @@
  * without a deadline unless a signal comes.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -72,6 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker/options.h"
 #include "broker/serve.h"
 #include "broker/signals.h"
 #include "broker/srv.h"
@@ -89,55 +89,6 @@ uint64_t mq_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* ---- the work of one job, on a worker thread ---- */
-
-static void note_lang(void *arg, const struct job *job)
-{
-	struct mq_job *j = arg;
-
-	if (j->lang[0] == '\0' && job != NULL && job->lang != NULL)
-		snprintf(j->lang, sizeof(j->lang), "%s", job->lang);
-}
-
-static void on_compiled(void *arg, const struct job *job, int ok)
-{
-	note_lang(arg, job);
-}
-
-static void on_test(void *arg, const struct job *job, size_t index,
-		    const struct res_test *t)
-{
-	note_lang(arg, job);
-}
-
-static void judge(void *arg, struct mq_job *j)
-{
-	struct runlet_ctx *ctx = arg;
-	struct judge_hooks hooks = {.on_compiled = on_compiled, .on_test = on_test, .arg = j};
-	const char *id = mq_meta_id(&j->meta);
-	uint64_t t0 = mq_now_ms();
-	json_t *out = NULL;
-
-	j->err[0] = '\0';
-	j->rc = runlet_judge_body(ctx, j->body, j->len, id[0] ? id : NULL, &hooks,
-				  &out, j->err, sizeof(j->err));
-	if (out != NULL) {
-		const char *st = json_string_value(json_object_get(out, "status"));
-
-		if (st != NULL)
-			snprintf(j->verdict, sizeof(j->verdict), "%s", st);
-		j->result = json_dumps(out, JSON_COMPACT);
-		json_decref(out);
-		if (j->result == NULL) {
-			j->rc = -ENOMEM;
-			snprintf(j->err, sizeof(j->err), "out of memory encoding the result");
-		} else {
-			j->result_len = strlen(j->result);
-		}
-	}
-	j->judge_ms = mq_now_ms() - t0;
 }
 
 /* ---- connection lifecycle ---- */
@@ -332,138 +283,11 @@ static int serve_loop(struct srv *s)
 	}
 }
 
-/* ---- options and setup ---- */
-
-struct serve_opts {
-	struct runlet_ctx_opts ctx;
-	int once;
-	uint64_t max_jobs;
-	long workers, prefetch;
-	const char *state_dir;
-	const char *log_level;
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: runlet serve [--config F] [--backend native|docker] [--once]\n"
-		"                    [--max-jobs N] [--workers N] [--prefetch N]\n"
-		"                    [--state-dir DIR] [--log-level error|warn|info|debug]\n"
-		"                    [--plugin-dir D] [--runner PATH] [--insecure]\n"
-		"Consumes submissions from RabbitMQ and publishes their results.\n"
-		"Broker: broker.url in config, else $RUNLET_AMQP_URL, else\n"
-		"$RABBITMQ_HOST/$RABBITMQ_PORT/$RABBITMQ_USER/$RABBITMQ_PASSWORD.\n");
-}
-
-static int parse_count(const char *opt, const char *v, long min, long *out)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n < min || n > 65535) {
-		fprintf(stderr, "runlet serve: %s: expected a whole number %ld-65535, got \"%s\"\n",
-			opt, min, v);
-		return -EINVAL;
-	}
-	*out = n;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct serve_opts *o)
-{
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"backend", required_argument, NULL, 'b'},
-		{"once", no_argument, NULL, '1'},
-		{"max-jobs", required_argument, NULL, 'n'},
-		{"workers", required_argument, NULL, 'w'},
-		{"prefetch", required_argument, NULL, 'p'},
-		{"state-dir", required_argument, NULL, 's'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"plugin-dir", required_argument, NULL, 'P'},
-		{"runner", required_argument, NULL, 'R'},
-		{"insecure", no_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	long v;
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->log_level = getenv("RUNLET_LOG_LEVEL");
-	o->state_dir = getenv("RUNLET_STATE_DIR");
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:b:n:w:p:s:l:P:R:ih", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': o->ctx.config_path = optarg; break;
-		case 'b': o->ctx.backend = optarg; break;
-		case '1': o->once = 1; break;
-		case 'n':
-			if (parse_count("--max-jobs", optarg, 1, &v) < 0)
-				return -EINVAL;
-			o->max_jobs = (uint64_t)v;
-			break;
-		case 'w':
-			if (parse_count("--workers", optarg, 1, &o->workers) < 0)
-				return -EINVAL;
-			break;
-		case 'p':
-			if (parse_count("--prefetch", optarg, 1, &o->prefetch) < 0)
-				return -EINVAL;
-			break;
-		case 's': o->state_dir = optarg; break;
-		case 'l': o->log_level = optarg; break;
-		case 'P': o->ctx.plugin_dir = optarg; break;
-		case 'R': o->ctx.runner_path = optarg; break;
-		case 'i': o->ctx.insecure = 1; break;
-		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "runlet serve: unexpected argument \"%s\"\n", argv[optind]);
-		return -EINVAL;
-	}
-	if (o->ctx.backend && strcmp(o->ctx.backend, "native") != 0 &&
-	    strcmp(o->ctx.backend, "docker") != 0) {
-		fprintf(stderr, "runlet serve: --backend: expected native or docker, got \"%s\"\n",
-			o->ctx.backend);
-		return -EINVAL;
-	}
-	if (o->once)
-		o->max_jobs = 1;
-	return 0;
-}
+/* ---- setup ---- */
 
 static const char *env_lookup(const char *name)
 {
 	return getenv(name);
-}
-
-/* Where attempt counts survive a crash: --state-dir / RUNLET_STATE_DIR,
- * systemd's $STATE_DIRECTORY, /var/lib/runlet for root, else
- * $XDG_STATE_HOME/runlet or ~/.local/state/runlet. */
-static const char *default_state_dir(char *buf, size_t len)
-{
-	const char *v = getenv("STATE_DIRECTORY");
-
-	if (v != NULL && *v != '\0')
-		return v;
-	if (geteuid() == 0)
-		return "/var/lib/runlet";
-	v = getenv("XDG_STATE_HOME");
-	if (v != NULL && *v == '/') {
-		snprintf(buf, len, "%s/runlet", v);
-		return buf;
-	}
-	v = getenv("HOME");
-	if (v != NULL && *v == '/') {
-		snprintf(buf, len, "%s/.local/state/runlet", v);
-		return buf;
-	}
-	return NULL;
 }
 
 static int setup(struct srv *s, const struct serve_opts *o, const struct cfg *cfg)
@@ -501,7 +325,7 @@ static int setup(struct srv *s, const struct serve_opts *o, const struct cfg *cf
 			(uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ mq_now_ms());
 	s->gen = 1;
 	if (dir == NULL || *dir == '\0')
-		dir = default_state_dir(sdir, sizeof(sdir));
+		dir = mq_default_state_dir(sdir, sizeof(sdir));
 	rc = mq_attempts_open(dir, &s->att, &warned, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "runlet serve: out of memory\n");
@@ -522,7 +346,7 @@ int serve_main(int argc, char **argv)
 	enum runlet_log_level lvl = RUNLET_LOG_INFO;
 	int rc, code = 1, abandoned = 0;
 
-	rc = parse_opts(argc, argv, &o);
+	rc = mq_parse_opts(argc, argv, &o);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	if (o.log_level != NULL && *o.log_level != '\0' &&
@@ -548,7 +372,7 @@ int serve_main(int argc, char **argv)
 		goto out;
 	}
 	code = 1;
-	rc = mq_pool_start(s->workers, judge, ctx, &s->pool);
+	rc = mq_pool_start(s->workers, mq_judge, ctx, &s->pool);
 	if (rc < 0) {
 		fprintf(stderr, "runlet serve: cannot start %u workers: %s\n", s->workers,
 			strerror(-rc));

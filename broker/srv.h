@@ -80,6 +80,9 @@ void mq_live_add(struct srv *s, struct mq_job *j);
 void mq_live_drop(struct srv *s, struct mq_job *j);
 int mq_tomb_take(struct srv *s, const char *key);
 
+/* work.c: the pool's judge callback; arg is the struct runlet_ctx */
+void mq_judge(void *arg, struct mq_job *j);
+
 /* serve.c */
 /* The connection failed: log, forget it, schedule a reconnect. */
 void mq_disconnected(struct srv *s, const char *cause);
