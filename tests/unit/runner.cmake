@@ -18,3 +18,8 @@ runlet_unit_test(test_runner_cg
   SOURCES test_runner_cg.c ${CMAKE_SOURCE_DIR}/runner/cgroup.c ${CMAKE_SOURCE_DIR}/runner/util.c
   LIBS runlet_wire
   WRAP mkdir rmdir)
+
+foreach(t test_runner_plan test_runner_cgroups)
+  runlet_unit_test(${t} SOURCES ${t}.c LIBS runner_testlib)
+  add_dependencies(${t} runlet-runner runner_helper)
+endforeach()

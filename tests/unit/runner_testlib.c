@@ -221,3 +221,77 @@ void rr_free(struct rr *rr)
 	free(rr->raw);
 }
 
+/* ---- shared by several test files ---- */
+
+char *pattern(size_t n, unsigned seed)
+{
+	char *b = malloc(n);
+	assert_non_null(b);
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		b[i] = (char)(seed >> 16); /* includes NUL and newlines */
+	}
+	return b;
+}
+
+/* A uid no other process uses, so RLIMIT_NPROC counts only this test's
+ * processes (root can switch to any number, no passwd entry needed). */
+int test_uid(void)
+{
+	return 60000 + (int)(getpid() % 5000);
+}
+
+int not_root(void)
+{
+	return host_lacks(geteuid() != 0, 0, "needs root");
+}
+
+int have_program(const char *name)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
+	return system(cmd) == 0;
+}
+
+/* A run step that evaluates each test's input as a shell command line, so
+ * one plan can run different programs under the same limits. */
+void eval_plan(struct wire_plan *p)
+{
+	plan_init(p);
+	step_argv(&p->run, "sh", "-c", "read -r line; eval \"$line\"", NULL);
+	p->run.lim.wall_ms = 10000;
+}
+
+/* Ship the helper in the plan, so a dropped uid can run it wherever the
+ * build directory is (which may not be readable by that uid). */
+void add_helper(struct wire_plan *p)
+{
+	FILE *f = fopen(helper_path(), "rb");
+	assert_non_null(f);
+	size_t cap = 1 << 20, len = 0, n;
+	char *buf = malloc(cap);
+	assert_non_null(buf);
+	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+	}
+	fclose(f);
+	add_file(p, "runner_helper", 0755, buf, len);
+	free(buf);
+}
+
+void add_cmd(struct wire_plan *p, uint64_t num, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	line[n++] = '\n';
+	add_test(p, num, line, (size_t)n);
+}
+

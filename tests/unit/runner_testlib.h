@@ -49,6 +49,21 @@ void run_plan_with(struct wire_plan *p, const char *const *prefix,
 void run_ok(struct wire_plan *p, size_t ntests, struct rr *rr);
 void rr_free(struct rr *rr);
 
+/* n pseudo-random bytes (NUL and newlines included); free() it */
+char *pattern(size_t n, unsigned seed);
+/* a uid no other process uses (root may switch to any number) */
+int test_uid(void);
+/* 1 (after printing SKIP) when not root */
+int not_root(void);
+int have_program(const char *name);
+/* a run step evaluating each test's input as a shell command line */
+void eval_plan(struct wire_plan *p);
+/* the helper binary as plan file ./runner_helper (for dropped uids) */
+void add_helper(struct wire_plan *p);
+/* a test whose input is the printf-formatted command line */
+void add_cmd(struct wire_plan *p, uint64_t num, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Single-test plan running argv with no limits but a 10 s wall clock. */
 #define ONE(p, ...)                                       \
 	do {                                              \
