@@ -3,9 +3,10 @@
  * A case (cli/plugin_case.h) is a YAML or JSON file in CASES_DIR holding a
  * submission and what must come of it. Each is turned into a struct job and
  * judged with runlet_judge on a context opened from the config's runner for
- * PLUGIN, or from a config synthesized for it. One line
- * per case, then "N passed, N failed" last; exit 0 only when all passed,
- * 2 for usage or config errors.
+ * PLUGIN, or from a config synthesized for it. One line per case (details
+ * of each test follow a failing case, or every case with --verbose), then
+ * "N passed, N failed" last; exit 0 when all passed, 1 when one failed, 2
+ * for usage, config or backend errors.
  */
 #include <dirent.h>
 #include <dlfcn.h>
