@@ -34,6 +34,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "runlet/plugin.h"
 #include "runner/exec.h"
 #include "runner/files.h"
 #include "runner/kill.h"
@@ -175,7 +176,7 @@ static int run_plan(struct runner *r)
 			return rc;
 		if ((rc = rp_outcome(&r->out, &o)) < 0)
 			goto out_broken;
-		if (o.status != 0 /* RUNLET_EXIT_EXITED */ || o.exit_code != 0)
+		if (o.status != RUNLET_EXIT_EXITED || o.exit_code != 0)
 			return 0;
 	}
 	/* prepared after the compile, which may create the program */
@@ -199,10 +200,11 @@ out_broken:
 
 int main(int argc, char **argv)
 {
-	static struct runner r; /* large (path buffers): not on the stack */
+	struct runner r;
 	const char *plan_path = NULL;
 	int plan_fd = 0, status = 1, rc;
 
+	memset(&r, 0, sizeof(r));
 	r.out.fd = 1;
 	r.env.sig_fd = -1;
 	for (int i = 1; i < argc; i++) {

@@ -78,10 +78,18 @@ int teardown_dir(void **state)
 
 /* Skip a test this host cannot run; under CI=true that is a failure when
  * must_run says CI machines can run it. */
+static int skips; /* test-only bookkeeping: how many parts skipped */
+
+int runner_tests_done(int rc, size_t ntests)
+{
+	return rc == 0 && ntests > 0 && (size_t)skips >= ntests ? 77 : rc;
+}
+
 int host_lacks(int lacking, int must_run, const char *why)
 {
 	if (!lacking)
 		return 0;
+	skips++;
 	const char *ci = getenv("CI");
 	if (must_run && ci && strcmp(ci, "true") == 0)
 		fail_msg("CI=true but cannot run: %s", why);

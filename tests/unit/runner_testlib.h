@@ -32,6 +32,8 @@ int teardown_dir(void **state);
 /* 1 (and prints SKIP) when lacking; fails instead under CI=true if
  * must_run. */
 int host_lacks(int lacking, int must_run, const char *why);
+/* main's exit status: 77 (ctest SKIP) when every test skipped, else rc */
+int runner_tests_done(int rc, size_t ntests);
 /* plan with workdir g_dir, ids kept */
 void plan_init(struct wire_plan *p);
 /* append argv (NULL-terminated list); sets a default PATH env if none */

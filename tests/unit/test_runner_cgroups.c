@@ -283,5 +283,6 @@ int main(void)
 		T(test_cgroup_v2_kill_and_cpu),
 		T(test_pid1_namespace),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return runner_tests_done(cmocka_run_group_tests(tests, NULL, NULL),
+				 sizeof(tests) / sizeof(tests[0]));
 }

@@ -75,6 +75,41 @@ static void test_ids_dropped(void **state)
 	wire_plan_free(&p);
 }
 
+static void test_ids_without_root(void **state)
+{
+	/* a runner started as the plan's user runs the plan as is; one started
+	 * as another user without root refuses it */
+	if (not_root() || host_lacks(!have_program("setpriv"), 1, "setpriv missing"))
+		return;
+	char uid[16], want[32];
+	snprintf(uid, sizeof(uid), "%d", test_uid());
+	assert_int_equal(chown(g_dir, (uid_t)test_uid(), (gid_t)test_uid()), 0);
+	const char *prefix[] = {"setpriv", "--reuid", uid, "--regid", uid,
+				"--clear-groups", NULL};
+	struct wire_plan p;
+	struct rr rr;
+	ONE(&p, "id", "-u");
+	p.uid = test_uid();
+	p.gid = test_uid();
+	add_test(&p, 1, "", 0);
+	run_plan_with(&p, prefix, &rr);
+	assert_true(rr.decoded);
+	assert_null(rr.res.error);
+	assert_int_equal(rr.res.ntests, 1);
+	snprintf(want, sizeof(want), "%s\n", uid);
+	assert_string_equal(rr.res.tests[0].out, want);
+	rr_free(&rr);
+	p.uid = 12345;
+	run_plan_with(&p, prefix, &rr);
+	assert_true(rr.decoded);
+	assert_non_null(rr.res.error);
+	assert_non_null(strstr(rr.res.error, "start it as root or as that user"));
+	assert_int_equal(WEXITSTATUS(rr.wstatus), 1);
+	assert_int_equal(rr.res.ntests, 0);
+	rr_free(&rr);
+	wire_plan_free(&p);
+}
+
 static void test_seccomp_denials(void **state)
 {
 	struct wire_plan p;
@@ -311,10 +346,12 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
 	const struct CMUnitTest tests[] = {
 		T(test_ids_dropped),
+		T(test_ids_without_root),
 		T(test_seccomp_denials),
 		T(test_seccomp_other_arch_killed),
 		T(test_seccomp_toolchains),
 		T(test_overhead),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return runner_tests_done(cmocka_run_group_tests(tests, NULL, NULL),
+				 sizeof(tests) / sizeof(tests[0]));
 }
