@@ -218,8 +218,11 @@ class Daemon:
         self.log = open(self.log_path, "ab")
         extra_env = env
         env = dict(os.environ)
-        env["RUNLET_AMQP_URL"] = url
-        env.pop("RABBITMQ_HOST", None)
+        for k in ("RUNLET_AMQP_URL", "RABBITMQ_HOST", "RABBITMQ_PORT",
+                  "RABBITMQ_USER", "RABBITMQ_PASSWORD"):
+            env.pop(k, None)
+        if url is not None:
+            env["RUNLET_AMQP_URL"] = url
         env.update(extra_env or {})
         cmd = list(wrapper) + [RUNLET, "serve", "--config", config, "--insecure",
                                "--state-dir", os.path.join(tmp, "state"),

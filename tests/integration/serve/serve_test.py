@@ -103,10 +103,15 @@ def sc_declare():
     t.check("declare_refused" not in d.text(), "no declaration refused")
     cl.close()
     mq.cleanup(url, n)
-    # 2. runlet declared first, then the platform
+    # 2. runlet declared first, then the platform; runlet finds the broker
+    # through the existing gateway's variables
     url, n, tmp, cfg = setup("decl2")
-    d2 = mq.Daemon(url, cfg, tmp, name="second")
-    t.check(d2.wait_log("event=connected"), "runlet declares and connects")
+    host, port = mq.hostport(url).split(":")
+    d2 = mq.Daemon(None, cfg, tmp, name="second",
+                   env={"RABBITMQ_HOST": host, "RABBITMQ_PORT": port,
+                        "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest"})
+    t.check(d2.wait_log("event=connected"), "runlet declares and connects (RABBITMQ_* env)")
+    t.check("source=RABBITMQ_*" in d2.text(), "the gateway's variables were used")
     rc = d2.stop()
     err = None
     try:
@@ -137,7 +142,19 @@ def sc_declare():
     t.check(rc == 2 and bool(line) and n.queue in line[0] and "x-dead-letter-exchange" in line[0],
             f"queue without x-dead-letter-exchange: exit 2, named ({rc}, {line[:1]})")
     mq.cleanup(url, n)
-    t.done([d, d2, d3, d4])
+    # 5. a refused login is reported and retried; SIGTERM still stops it
+    url, n, tmp, cfg = setup("decl5")
+    d5 = mq.Daemon(url.replace("guest:guest@", "guest:wrong@"), cfg, tmp, name="fifth")
+    t.check(d5.wait_log("event=connect_failed", 20), "wrong password: connect_failed")
+    line = [ln for ln in d5.text().splitlines() if "connect_failed" in ln]
+    t.check(bool(line) and "refused" in line[0] and "level=error" in line[0] and "wrong" not in line[0],
+            f"says the login was refused, without the password ({line[:1]})")
+    time.sleep(1.0)
+    t.check(d5.text().count("event=connect_failed") >= 2 and d5.p.poll() is None,
+            "keeps retrying")
+    rc = d5.stop()
+    t.check(rc == 0, f"SIGTERM while unconnected: exit 0 ({rc})")
+    t.done([d, d2, d3, d4, d5])
 
 
 def trivial(i, sleep=0.0):
