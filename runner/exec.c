@@ -273,7 +273,7 @@ int ex_run(struct ex_env *env, const struct ex_step *st, const char *in,
 	};
 	p_in[1] = p_out[0] = p_err[0] = p_rep[0] = -1; /* the job owns them */
 	rc = io_run(&j);
-	kl_leftovers(pid, cg, env->is_pid1);
+	kl_leftovers(cg, env->is_pid1);
 	io_drain(&j);
 	if (rc < 0) {
 		snprintf(err, errlen, "watching the step failed: %s", strerror(-rc));

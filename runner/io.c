@@ -138,16 +138,23 @@ static void read_report(struct io_job *j)
 	close_fd(&j->report_fd);
 }
 
+/* Has the step's process exited? Then, while it is still a zombie (so its
+ * pid and process group cannot be reused), SIGKILL the group and the
+ * cgroup, and reap it with its rusage. */
 static void try_reap(struct io_job *j)
 {
-	struct signalfd_siginfo si;
-	while (read(j->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+	struct signalfd_siginfo ssi;
+	while (read(j->sig_fd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi))
 		;
-	pid_t r = wait4(j->pid, &j->wstatus, WNOHANG | __WALL, &j->ru);
-	if (r == j->pid) {
+	siginfo_t si;
+	si.si_pid = 0;
+	if (waitid(P_PID, (id_t)j->pid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 ||
+	    si.si_pid != j->pid)
+		return;
+	j->end_ns = ut_now_ns();
+	kl_step_group(j->pid, j->cg);
+	if (wait4(j->pid, &j->wstatus, __WALL, &j->ru) == j->pid)
 		j->reaped = 1;
-		j->end_ns = ut_now_ns();
-	}
 }
 
 /* CPU time of the step: the cgroup's when known, else the process's own
@@ -301,14 +308,15 @@ int io_run(struct io_job *j)
 	if (j->stat_fd >= 0)
 		close(j->stat_fd);
 	j->stat_fd = -1;
-	if (rc < 0) {
+	if (rc < 0 && !j->reaped) {
 		/* the runner cannot watch the step any more: end it */
 		kl_step_group(j->pid, j->cg);
-		if (!j->reaped && wait4(j->pid, &j->wstatus, __WALL, &j->ru) == j->pid)
+		if (wait4(j->pid, &j->wstatus, __WALL, &j->ru) == j->pid)
 			j->reaped = 1;
 		j->end_ns = ut_now_ns();
-		return rc;
 	}
+	if (rc < 0)
+		return rc;
 	return 0;
 }
 

@@ -68,9 +68,10 @@ static long kill_children(int fd)
 	return n < 0 ? -1 : found;
 }
 
-void kl_leftovers(pid_t pgid, struct cg_step *cg, int is_pid1)
+void kl_leftovers(struct cg_step *cg, int is_pid1)
 {
-	kl_step_group(pgid, cg);
+	if (cg)
+		cg_step_kill(cg);
 	if (is_pid1) {
 		/* Only here: PID 1 of its own namespace. kill(-1) spares the
 		 * caller and reaches every other process of the namespace. */

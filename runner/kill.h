@@ -17,11 +17,14 @@
 
 /* Become a child subreaper. 0 or -errno. */
 int kl_init(void);
-/* One SIGKILL to the process group pgid and the step cgroup (cg may be
- * NULL): used when a limit is hit while the step runs. */
+/* One SIGKILL to the process group pgid (led by the step's process, which
+ * must not be reaped yet: then neither its pid nor its group can have been
+ * reused) and to the step cgroup (cg may be NULL). Used at a limit and when
+ * the step's process exits. */
 void kl_step_group(pid_t pgid, struct cg_step *cg);
-/* After the step's process was reaped: kill and reap everything left.
- * is_pid1: the runner is PID 1 of its namespace. */
-void kl_leftovers(pid_t pgid, struct cg_step *cg, int is_pid1);
+/* After the step's process was reaped: kill and reap everything left in
+ * the cgroup, the runner's re-parented orphans and, as PID 1 (is_pid1),
+ * the whole namespace. */
+void kl_leftovers(struct cg_step *cg, int is_pid1);
 
 #endif /* RUNLET_RUNNER_KILL_H */

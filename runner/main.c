@@ -16,10 +16,11 @@
  *     └─ signalfd(SIGCHLD): the child's exit, reaped with wait4
  *
  * One poll loop serves all of them with exact timeouts (wall deadline, a
- * CPU check every 50 ms). The runner kills: the child's process group at a
- * limit; after each step the group, the step cgroup, its re-parented orphans
- * (it is a child subreaper) and, only as PID 1 of its own pid namespace,
- * everything else with kill(-1). The result records go to stdout as each
+ * CPU check every 50 ms). The runner kills: the child's process group and
+ * step cgroup at a limit and when the child exits (before reaping it, so
+ * the group id cannot have been reused); after each step whatever is left
+ * in the cgroup, its re-parented orphans (it is a child subreaper) and,
+ * only as PID 1 of its own pid namespace, everything else with kill(-1). The result records go to stdout as each
  * step ends; the runner's own diagnostics go to stderr.
  *
  * Exit status: 0 when the plan was processed (whatever the programs did),
