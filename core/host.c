@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/plan.h"
 
 int strv_push(struct runlet_strv *s, const char *str)
 {
@@ -219,9 +220,9 @@ static int h_buf_printf(struct runlet_buf *b, const char *fmt, ...)
 
 static int h_find_program(const char *name, char *out, size_t outlen)
 {
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
+	/* The sandbox's PATH, not runlet's own: the native sandbox shows the
+	 * host's /usr, /bin and /sbin, so a program found here runs there. */
+	const char *path = SANDBOX_PATH;
 	if (strchr(name, '/')) {
 		if (access(name, X_OK) == 0 &&
 		    (size_t)snprintf(out, outlen, "%s", name) < outlen)

@@ -10,7 +10,7 @@
 #include "core/host.h"
 #include "core/job.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH SANDBOX_PATH
 #define COMPILE_OUTPUT_LIMIT (1024 * 1024)
 #define NOFILE_LIMIT 512
 #define STACK_LIMIT_KB (64 * 1024)

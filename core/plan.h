@@ -12,6 +12,9 @@
 #include "runlet/plugin.h"
 #include "runner/wire.h"
 
+/* PATH inside the sandbox (native: the host's /usr, /bin, /sbin). */
+#define SANDBOX_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 struct cfg;
 struct cfg_runner;
 struct job;

@@ -112,8 +112,11 @@ struct runlet_host {
 	int (*buf_printf)(struct runlet_buf *b, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
 
-	/* Find an executable by name on the sandbox's PATH (the host's PATH for
-	 * the native backend). Writes the absolute path into out. 0 or -ENOENT. */
+	/* Find an executable by name on the native sandbox's default PATH
+	 * (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin of the
+	 * host, which the native sandbox shows read-only). Writes the absolute
+	 * path into out. 0 or -ENOENT. Meaningless for the docker backend (the
+	 * image decides): check plan->backend first. */
 	int (*find_program)(const char *name, char *out, size_t outlen);
 };
 
