@@ -240,15 +240,27 @@ static uint64_t step_memory(const struct wire_step *st, uint64_t fallback)
 /* After the compile step, the container's memory goes down to the tests'
  * limit (the compiler's pages are freed by then; the tmpfs keeps only its
  * output). */
-static void lower_memory(struct dock_client *c, const char *id, uint64_t mem)
+/* 0 done, 1 the container ended meanwhile, -errno refused (its usage is
+ * above mem: the running test is over its limit). */
+static int lower_memory(struct dock_client *c, const char *id, uint64_t mem)
 {
-	char e2[512];
+	char e2[512], q[600];
+	long t0 = now_ms();
 	json_t *r = json_pack("{s:I, s:I}", "Memory", (json_int_t)mem,
 			      "MemorySwap", (json_int_t)mem);
-	if (r && dock_container_update(c, id, r, e2, sizeof(e2)) < 0)
-		log_event(RUNLET_LOG_DEBUG, "docker_update_failed",
-			  "container=%.12s error=\"%s\"", id, e2);
+	int rc = r ? dock_container_update(c, id, r, e2, sizeof(e2)) : -ENOMEM;
 	json_decref(r);
+	if (rc == 0) {
+		log_event(RUNLET_LOG_DEBUG, "docker_memory_lowered",
+			  "container=%.12s bytes=%llu ms=%ld", id,
+			  (unsigned long long)mem, now_ms() - t0);
+		return 0;
+	}
+	/* a container that ended meanwhile is no failure */
+	int gone = rc == -ENOMEM ? 0 : (strstr(e2, "stopped") || strstr(e2, "not found"));
+	log_event(gone ? RUNLET_LOG_DEBUG : RUNLET_LOG_WARN, "docker_update_failed",
+		  "container=%.12s error=%s", id, log_quote(e2, q, sizeof(q)));
+	return gone ? 1 : rc;
 }
 
 /* Attach, start, read until the end or the deadline. */
@@ -298,7 +310,11 @@ static int run_container(struct dock_client *c, const char *id,
 		if (rc == 0 && sc->col.out.len == before)
 			dock_collect_idle(&sc->col);
 		if (run_mem && sc->col.compile_done) {
-			lower_memory(c, id, run_mem);
+			if (lower_memory(c, id, run_mem) < 0) {
+				/* a test already holds more than its limit */
+				fate->oom = 1;
+				dock_container_kill(c, id, e2, sizeof(e2));
+			}
 			run_mem = 0;
 		}
 		if (rc < 0) {
@@ -333,7 +349,7 @@ static int read_fate(struct dock_client *c, const char *id,
 	if ((rc = dock_container_inspect(c, id, &j, err, errlen)) < 0)
 		return rc;
 	json_t *state = json_object_get(j, "State");
-	fate->oom = json_is_true(json_object_get(state, "OOMKilled"));
+	fate->oom |= json_is_true(json_object_get(state, "OOMKilled"));
 	json_decref(j);
 	return 0;
 }

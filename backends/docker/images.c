@@ -290,6 +290,21 @@ int dock_image_ensure(struct dock_client *c, struct dock_image_ctx *ic,
 		   ic->cfg->runner_dockerfile_name ? ic->cfg->runner_dockerfile_name
 						   : "runner.dockerfile",
 		   dock_embedded_runner, NULL, args, labels, err, errlen);
+	if (rc < 0 && !base[0]) {
+		/* the language image is not here and could not be pulled */
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen,
+			 "runners.%s.image %s is not on this engine and pulling it failed "
+			 "(no registry reachable? build it locally: make images, or "
+			 "docker load it): %s",
+			 r->code, r->image, why);
+	} else if (rc < 0) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "building the runner image %s from %s: %s", name,
+			 r->image, why);
+	}
 	if (rc == 0)
 		say(ic, "ready:", name, "from", r->image);
 out:

@@ -28,6 +28,9 @@ int dock_proc_starttime(long pid, unsigned long long *out)
 	if (!p)
 		return -ESRCH;
 	p++;
+	/* a zombie has run its course: its containers are orphans */
+	if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
+		return -ESRCH;
 	for (int field = 3; field < 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)

@@ -19,7 +19,7 @@ struct dock_client;
 /* "<host>/<pid>/<starttime>" of this process. */
 int dock_owner_self(char *out, size_t outlen);
 /* Start time (clock ticks since boot, /proc/<pid>/stat field 22); 0 or
- * -ESRCH. */
+ * -ESRCH (no such process, or a zombie). */
 int dock_proc_starttime(long pid, unsigned long long *out);
 /* 1: owner alive, 0: owner ran on this host and is gone, -1: another host
  * or not a valid tag. */

@@ -1,0 +1,34 @@
+# The docker backend against a real dockerd (scripts/services.d/dockerd.sh):
+# images built offline (docker.setup runs scripts/images.sh, reusing what
+# exists), the five plugins' cases in containers, hardening, isolation of
+# concurrent jobs, cleanup after a crash, on-demand image builds, and no
+# container or volume left at the end. Skips (77) without an engine; under
+# CI=true that is a failure.
+set(DOCKER_TEST ${CMAKE_CURRENT_SOURCE_DIR}/docker/docker_test.py)
+set(DOCKER_CONFIG ${CMAKE_SOURCE_DIR}/config.local.yaml)
+
+add_test(NAME docker.setup
+  COMMAND python3 ${DOCKER_TEST} ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} setup)
+set_tests_properties(docker.setup PROPERTIES TIMEOUT 3000
+  FIXTURES_SETUP docker_images LABELS "integration;docker" RESOURCE_LOCK docker_images)
+
+foreach(c languages hardening isolation isolation_bind crash_cleanup on_demand engine_missing)
+  add_test(NAME docker.${c}
+    COMMAND python3 ${DOCKER_TEST} ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} ${c})
+  set_tests_properties(docker.${c} PROPERTIES TIMEOUT 900 SKIP_RETURN_CODE 77
+    FIXTURES_REQUIRED "docker_images;docker_leftovers" LABELS "integration;docker")
+endforeach()
+
+foreach(p python go js csharp cpp)
+  add_test(NAME docker.plugin.${p}
+    COMMAND $<TARGET_FILE:runlet> plugin-test --backend docker --config ${DOCKER_CONFIG}
+            ${p} ${CMAKE_SOURCE_DIR}/plugins/${p}/cases
+    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(docker.plugin.${p} PROPERTIES TIMEOUT 900
+    FIXTURES_REQUIRED "docker_images;docker_leftovers" LABELS "integration;docker;no-asan")
+endforeach()
+
+add_test(NAME docker.no_leftovers
+  COMMAND python3 ${DOCKER_TEST} ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} no_leftovers)
+set_tests_properties(docker.no_leftovers PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77
+  FIXTURES_CLEANUP docker_leftovers LABELS "integration;docker")
