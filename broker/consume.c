@@ -168,6 +168,29 @@ static void read_delivery(struct srv *s, const amqp_frame_t *f)
 	amqp_destroy_message(&msg);
 }
 
+/* A result came back unroutable: the results queue was deleted. Its
+ * confirm follows on the wire; dropping the connection before reading it
+ * keeps the submission unacked and the result kept, and the reconnect
+ * declares the queue again and publishes the result again. */
+static void on_return(struct srv *s, const amqp_frame_t *f)
+{
+	const amqp_basic_return_t *m = f->payload.method.decoded;
+	char why[400];
+	amqp_message_t msg;
+	amqp_rpc_reply_t r;
+
+	snprintf(why, sizeof(why),
+		 "a result came back unroutable (%u %.*s): is queue \"%s\" deleted? "
+		 "reconnecting to declare it again",
+		 (unsigned)m->reply_code, (int)m->reply_text.len,
+		 (const char *)m->reply_text.bytes, s->b->results_queue);
+	r = amqp_read_message(s->conn.st, f->channel, &msg, 0);
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		amqp_destroy_message(&msg);
+	log_event(RUNLET_LOG_ERROR, "result_returned", "queue=%s", s->b->results_queue);
+	mq_disconnected(s, why);
+}
+
 static void on_close(struct srv *s, const amqp_frame_t *f)
 {
 	char why[600];
@@ -223,6 +246,9 @@ void mq_read_frames(struct srv *s)
 			mq_on_confirm(s, a->delivery_tag, a->multiple, 0);
 			break;
 		}
+		case AMQP_BASIC_RETURN_METHOD:
+			on_return(s, &f);
+			break;
 		case AMQP_BASIC_CANCEL_METHOD:
 			/* the broker cancelled us (queue deleted?): start over,
 			 * which declares the queues again */

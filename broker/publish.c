@@ -140,8 +140,10 @@ static int publish(struct srv *s, struct mq_job *j)
 		props._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
 		props.correlation_id = amqp_cstring_bytes(corr);
 	}
+	/* mandatory: if the results queue is gone the broker returns the
+	 * result (basic.return, before its confirm) instead of dropping it */
 	rc = amqp_basic_publish(s->conn.st, s->conn.ch, amqp_cstring_bytes(""),
-				amqp_cstring_bytes(b->results_queue), 0, 0, &props,
+				amqp_cstring_bytes(b->results_queue), 1, 0, &props,
 				(amqp_bytes_t){.len = j->result_len, .bytes = j->result});
 	if (rc != AMQP_STATUS_OK) {
 		char cause[200];

@@ -34,6 +34,11 @@
  *      and the submission is acked only when the broker confirms that
  *      publish (basic.ack from the broker; a basic.nack means publish
  *      again).
+ *      The publish is mandatory: if the results queue has been deleted
+ *      the broker returns the result (basic.return, ahead of its
+ *      confirm); runlet then drops the connection before reading that
+ *      confirm, so nothing is acked, and reconnecting declares the queue
+ *      again and republishes.
  *      invalid and not identifiable: reject to the DLQ.
  *      runlet itself failed (out of memory): nack with requeue; the
  *      attempt counts.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Integration tests of `runlet serve` against a real RabbitMQ:
     serve_test.py roundtrip|declare|bulk|restart|sigkill|bad|poison|drain|tls|
-                  scaleout|valgrind|bench
+                  scaleout|noresults|valgrind|bench
 Each scenario prints one line per check and exits 0 (all passed), 1, or 77
 (no broker and not under CI)."""
 import json
@@ -508,6 +508,33 @@ def sc_scaleout():
     t.done(ds)
 
 
+def sc_noresults():
+    """The results queue is deleted while runlet runs: the result comes back
+    unroutable, runlet declares the queue again and delivers it; nothing is
+    acked before that."""
+    t = mq.Runner()
+    url, n, tmp, cfg = setup("nores")
+    mq.platform_declare(url, n)
+    d = mq.Daemon(url, cfg, tmp, ["--workers", "1"])
+    t.check(d.wait_log("event=connected"), "connected")
+    c = mq.connect(url)
+    c.channel().queue_delete(n.results)
+    c.close()
+    cl = mq.Client(url, n)
+    cl.publish(CONTRACT_BODY, message_id="nr-1")
+    t.check(d.wait_log("event=result_returned", 30), "log: result_returned")
+    t.check(d.wait_log("event=job_done id=nr-1", 30), "then answered after reconnecting")
+    got = cl.results(2, 5)
+    t.check(len(got) >= 1 and got[0][1]["test_cases"][0]["output"] == "3",
+            f"the result is in the declared-again results queue ({len(got)})")
+    rc = d.stop()
+    t.check(rc == 0, f"exit 0 ({rc})")
+    t.check(cl.depth(n.queue) == 0, "submission acked")
+    cl.close()
+    mq.cleanup(url, n)
+    t.done([d])
+
+
 def sc_bench():
     sc_bulk(count=int(os.environ.get("BENCH_COUNT", "100")),
             workers=int(os.environ.get("BENCH_WORKERS", "2")), label="bench")
@@ -516,6 +543,7 @@ def sc_bench():
 SCENARIOS = {"roundtrip": sc_roundtrip, "declare": sc_declare, "bulk": sc_bulk,
              "restart": sc_restart, "sigkill": sc_sigkill, "bad": sc_bad,
              "poison": sc_poison, "drain": sc_drain, "valgrind": sc_valgrind, "tls": sc_tls, "scaleout": sc_scaleout,
+             "noresults": sc_noresults,
              "bench": sc_bench}
 
 if __name__ == "__main__":
