@@ -129,7 +129,15 @@ static int st_setresuid(struct child_state *c)
 	uid_t u = c->s->uid;
 	if (!c->s->drop_ids || u == (uid_t)-1)
 		return 0;
-	return setresuid(u, u, u) < 0 ? -errno : 0;
+	if (setresuid(u, u, u) < 0)
+		return -errno;
+	/* leaving root drops every capability, unless the runner was given
+	 * ambient ones with keep-caps: clear those too (EINVAL: kernels
+	 * before 4.3 have none) */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL)
+		return -errno;
+	return 0;
 }
 
 static int st_nnp(struct child_state *c)
