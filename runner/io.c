@@ -158,36 +158,39 @@ static void try_reap(struct io_job *j)
 }
 
 /* CPU time of the step: the cgroup's when known, else the process's own
- * (utime + stime + waited-for children) from /proc/<pid>/stat. */
+ * (utime + stime + waited-for children) from /proc/<pid>/stat. stat_fd is
+ * -1 before the first look, -2 when /proc cannot tell. */
 static int poll_cpu(struct io_job *j, uint64_t *ns)
 {
 	if (j->cg && cg_step_cpu_ns(j->cg, ns) == 0)
 		return 0;
+	if (j->stat_fd == -2)
+		return -ENOENT;
 	if (j->stat_fd < 0) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)j->pid);
 		j->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (j->stat_fd < 0)
-			return -errno;
+		if (j->stat_fd < 0) {
+			j->stat_fd = -2;
+			return -ENOENT;
+		}
 	}
 	char buf[1024];
 	if (ut_pread_small(j->stat_fd, buf, sizeof(buf)) <= 0)
 		return -EIO;
-	char *p = strrchr(buf, ')');
+	char *p = strrchr(buf, ')'); /* the command may hold spaces */
 	if (!p)
 		return -EIO;
-	/* fields after the command: state is field 3; utime..cstime 14..17 */
-	unsigned long long v[4];
+	/* after the command come state (field 3) ... utime, stime, cutime,
+	 * cstime (fields 14..17), in clock ticks */
 	int field = 2;
 	uint64_t ticks = 0;
 	for (p++; *p && field < 17;) {
 		while (*p == ' ')
 			p++;
 		field++;
-		if (field >= 14 && field <= 17) {
-			v[field - 14] = strtoull(p, NULL, 10);
-			ticks += v[field - 14];
-		}
+		if (field >= 14)
+			ticks += strtoull(p, NULL, 10);
 		while (*p && *p != ' ')
 			p++;
 	}
