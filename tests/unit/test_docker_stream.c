@@ -190,6 +190,38 @@ static void test_collect_complete(void **st)
 	wire_buf_free(&b);
 }
 
+static void test_collect_idle_and_compile(void **st)
+{
+	struct wire_buf b = {0};
+	struct dock_collect c;
+	struct seen s = {.n = 0};
+	wire_put_str(&b, "result", "1");
+	outcome(&b, "compile", RUNLET_EXIT_EXITED, 0, "");
+	size_t after_compile = b.len;
+	outcome(&b, "1", RUNLET_EXIT_EXITED, 0, "3");
+	dock_collect_init(&c, 1 << 20, on_progress, &s);
+	/* the compile outcome cut before its last field: not done yet */
+	assert_int_equal(dock_collect_frame(&c, 1, b.data, after_compile - 3), 0);
+	dock_collect_idle(&c);
+	assert_int_equal(s.n, 0);
+	assert_false(c.compile_done);
+	assert_int_equal(dock_collect_frame(&c, 1, b.data + after_compile - 3, 3), 0);
+	assert_true(c.compile_done);
+	/* the stream goes quiet: passed on without waiting for test 1 */
+	dock_collect_idle(&c);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.nums[0], 999);
+	/* and not twice when test 1's outcome starts */
+	assert_int_equal(dock_collect_frame(&c, 1, b.data + after_compile, b.len - after_compile), 0);
+	dock_collect_idle(&c);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.nums[1], 1);
+	assert_int_equal(dock_collect_frame(&c, 1, "end 0\n\n", 7), 0);
+	assert_int_equal(s.n, 2);
+	dock_collect_free(&c);
+	wire_buf_free(&b);
+}
+
 static void test_collect_oom_marks_sigkill(void **st)
 {
 	struct wire_buf b = {0};
@@ -337,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_wire_frame),
 		cmocka_unit_test(test_collect_complete),
+		cmocka_unit_test(test_collect_idle_and_compile),
 		cmocka_unit_test(test_collect_oom_marks_sigkill),
 		cmocka_unit_test(test_collect_runner_died),
 		cmocka_unit_test(test_collect_limits_and_garbage),
