@@ -118,11 +118,15 @@ static void scan(struct dock_collect *c)
 			c->open_done = c->open_emitted = 0;
 			c->open_compile = tl == 7 && end - tag_end == 1 + 1 + 7 + 1 + 1 &&
 					  memcmp(c->out.data + end - 8, "compile", 7) == 0;
-		} else if ((tl == 9 && memcmp(tag, "err_trunc", 9) == 0) ||
-			   (tl == 4 && memcmp(tag, "note", 4) == 0)) {
-			c->open_done = c->open != SIZE_MAX;
-			if (c->open_done && c->open_compile)
+		} else if (c->open != SIZE_MAX &&
+			   ((tl == 9 && memcmp(tag, "err_trunc", 9) == 0) ||
+			    (tl == 4 && memcmp(tag, "note", 4) == 0))) {
+			if (c->open_compile)
 				c->compile_done = 1;
+			c->open_done = !(c->open_compile && c->need_artifact);
+		} else if (c->open != SIZE_MAX && tl == 8 &&
+			   memcmp(tag, "artifact", 8) == 0) {
+			c->open_done = 1;
 		}
 		c->scan = end;
 	}

@@ -26,7 +26,9 @@ struct dock_collect {
 	int open_done;         /* its last field (err_trunc or note) is in */
 	int open_emitted;      /* passed on already (dock_collect_idle) */
 	int open_compile;      /* it is the compile outcome */
-	int compile_done;      /* the compile outcome is complete */
+	int compile_done;      /* the compile step has ended */
+	int need_artifact;     /* the plan asks for the compile's artifact:
+				* that outcome ends with its artifact record */
 	int malformed;         /* a record could not be framed */
 	int held;              /* stopped streaming (an outcome may change) */
 	size_t out_limit;      /* more stdout than this is refused */

@@ -182,5 +182,10 @@ uint64_t dock_output_bound(const struct wire_plan *p)
 		b = sat_add(b, sat_mul(sat_add(p->compile.lim.out_kb ? p->compile.lim.out_kb : 1024,
 					       p->compile.lim.err_kb ? p->compile.lim.err_kb : 1024),
 				       1024));
-	return b < cap ? b : cap;
+	b = b < cap ? b : cap;
+#ifdef WIRE_MAX_ARTIFACT
+	if (p->emit)
+		b = sat_add(b, WIRE_MAX_ARTIFACT);
+#endif
+	return b;
 }
