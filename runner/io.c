@@ -138,23 +138,32 @@ static void read_report(struct io_job *j)
 	close_fd(&j->report_fd);
 }
 
-/* Has the step's process exited? Then, while it is still a zombie (so its
- * pid and process group cannot be reused), SIGKILL the group and the
- * cgroup, and reap it with its rusage. */
+/* Reap what has exited. The step's process: while it is still a zombie (so
+ * its pid and process group cannot be reused) SIGKILL the group and the
+ * cgroup, then reap it with its rusage. Anything else is an orphan handed
+ * to the runner (subreaper or PID 1): reap it now, or its zombie would hold
+ * a slot of the pids limit until the step ends. */
 static void try_reap(struct io_job *j)
 {
 	struct signalfd_siginfo ssi;
 	while (read(j->sig_fd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi))
 		;
-	siginfo_t si;
-	si.si_pid = 0;
-	if (waitid(P_PID, (id_t)j->pid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 ||
-	    si.si_pid != j->pid)
+	for (;;) {
+		siginfo_t si;
+		si.si_pid = 0;
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 ||
+		    si.si_pid == 0)
+			return;
+		if (si.si_pid != j->pid) {
+			waitpid(si.si_pid, NULL, __WALL);
+			continue;
+		}
+		j->end_ns = ut_now_ns();
+		kl_step_group(j->pid, j->cg);
+		if (wait4(j->pid, &j->wstatus, __WALL, &j->ru) == j->pid)
+			j->reaped = 1;
 		return;
-	j->end_ns = ut_now_ns();
-	kl_step_group(j->pid, j->cg);
-	if (wait4(j->pid, &j->wstatus, __WALL, &j->ru) == j->pid)
-		j->reaped = 1;
+	}
 }
 
 /* CPU time of the step: the cgroup's when known, else the process's own

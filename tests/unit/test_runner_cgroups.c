@@ -129,7 +129,11 @@ static void cgroup_limits_case(int v2)
 	add_cmd(&p, 3, "exec %s forkcount 50", "./runner_helper");
 	add_cmd(&p, 4, "exec %s busy", "./runner_helper");
 	add_cmd(&p, 5, "%s busy & %s busy & wait", "./runner_helper", "./runner_helper");
-	run_ok(&p, 5, &rr);
+	/* 30 short-lived orphans under pids.max 10: the runner reaps each as
+	 * it ends, so their zombies do not use up the limit */
+	add_cmd(&p, 6, "n=0; for i in $(seq 30); do (true &) || n=$((n+1)); "
+		       "sleep 0.01; done; echo failed $n");
+	run_ok(&p, 6, &rr);
 	const struct wire_outcome *o = rr.res.tests;
 	/* 200 MB in 64 MB: the OOM killer */
 	assert_int_equal(o[0].status, RUNLET_EXIT_MEMORY);
@@ -155,6 +159,8 @@ static void cgroup_limits_case(int v2)
 	assert_int_equal(o[4].status, RUNLET_EXIT_CPU_TIMEOUT);
 	assert_true(o[4].cpu_ms >= 300);
 	assert_true(o[4].cpu_ms < 1000);
+	assert_string_equal(o[5].out, "failed 0\n");
+	assert_int_equal(o[5].err_len, 0);
 	rr_free(&rr);
 	wire_plan_free(&p);
 	cg_parents_remove(&c);
