@@ -167,6 +167,15 @@ out:
 	return rc;
 }
 
+static void forget_image(struct dock_state *s, const struct cfg_runner *r)
+{
+	pthread_mutex_lock(&s->lock);
+	if (r >= s->cfg->runners && r < s->cfg->runners + s->cfg->nrunners)
+		s->ready[r - s->cfg->runners] = 0;
+	s->images.shared_done = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* The backend's part of the plan. */
 static int fill_plan(struct dock_state *s, struct wire_plan *p)
 {
@@ -414,7 +423,15 @@ static int dock_execute(void *state, const struct backend_job *job,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if ((rc = dock_container_create(c, NULL, body, id, sizeof(id), err, errlen)) < 0)
+	rc = dock_container_create(c, NULL, body, id, sizeof(id), err, errlen);
+	if (rc == -ENOENT) {
+		/* the image went away since it was checked: build it again */
+		forget_image(s, job->runner);
+		if ((rc = ensure_image(s, c, job->runner, err, errlen)) == 0)
+			rc = dock_container_create(c, NULL, body, id, sizeof(id), err,
+						   errlen);
+	}
+	if (rc < 0)
 		goto out;
 	if (!s->bind &&
 	    (rc = put_plan(c, id, spec.mount_target, &plan, err, errlen)) < 0)
