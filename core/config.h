@@ -79,6 +79,11 @@ struct cfg_docker {
 	uint64_t pool_size; /* warm containers per language, 0 = off */
 };
 
+struct cfg_cache {
+	char *dir;          /* NULL: /var/cache/runlet/compile */
+	uint64_t max_size;  /* bytes on disk, LRU beyond; 0 = no cache. 512m */
+};
+
 struct cfg {
 	char *path;                 /* file it was read from */
 	struct cfg_runner *runners; /* nrunners entries, in file order */
@@ -103,6 +108,7 @@ struct cfg {
 	struct cfg_broker broker;
 	struct cfg_sandbox sandbox;
 	struct cfg_docker docker;
+	struct cfg_cache cache;     /* compile cache */
 };
 
 /* Load and validate. On error returns -EINVAL (or -errno for I/O) with a

@@ -159,6 +159,12 @@ static const struct cfg_key docker_keys[] = {
 };
 static const struct cfg_table docker_table = {docker_keys, ARR(docker_keys), NULL, 0};
 
+static const struct cfg_key cache_keys[] = {
+	STRC("dir", struct cfg_cache, dir, NULL, check_abspath, "an absolute path"),
+	NUM("max_size", K_SIZE, struct cfg_cache, max_size, 512 * MB, F_ZERO_OK),
+};
+static const struct cfg_table cache_table = {cache_keys, ARR(cache_keys), NULL, 0};
+
 #define C struct cfg
 static const struct cfg_key top_keys[] = {
 	{.name = "runners", .kind = K_CUSTOM, .custom = cfg_load_runners},
@@ -181,6 +187,7 @@ static const struct cfg_key top_keys[] = {
 	SEC("broker", C, broker, broker_table),
 	SEC("sandbox", C, sandbox, sandbox_table),
 	SEC("docker", C, docker, docker_table),
+	SEC("compile_cache", C, cache, cache_table),
 };
 #undef C
 static const struct cfg_table top_table = {

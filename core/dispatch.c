@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/backends.h"
+#include "core/cache.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/plan.h"
@@ -39,6 +40,7 @@ struct runlet_ctx {
 	char plugin_dir[PATH_MAX];
 	char runner_path[PATH_MAX];
 	char host[256];
+	struct cache *cache;      /* owned or NULL: the compile cache */
 	atomic_ulong seq;
 };
 
@@ -169,6 +171,18 @@ int runlet_ctx_open_cfg(const struct runlet_ctx_opts *opts, struct cfg *cfg,
 		if (rc < 0)
 			goto fail;
 	}
+	if (cfg->cache.max_size > 0) {
+		const char *cdir = cfg->cache.dir ? cfg->cache.dir
+						  : "/var/cache/runlet/compile";
+		char why[1024];
+		if (cache_open(cdir, cfg->cache.max_size, &ctx->cache, why,
+			       sizeof(why)) < 0) {
+			char q[1100];
+			log_event(RUNLET_LOG_WARN, "compile_cache_off", "reason=%s",
+				  log_quote(why, q, sizeof(q)));
+			ctx->cache = NULL;
+		}
+	}
 	*out = ctx;
 	return 0;
 fail:
@@ -204,6 +218,7 @@ void runlet_ctx_close(struct runlet_ctx *ctx)
 	for (size_t i = 0; i < ctx->nbe; i++)
 		ctx->be[i].ops->close(ctx->be[i].state);
 	registry_free(ctx->reg);
+	cache_close(ctx->cache);
 	cfg_free(ctx->cfg);
 	free(ctx->backend_override);
 	free(ctx);
@@ -287,6 +302,89 @@ static int fail_all(struct judge_state *st, enum runlet_verdict v,
 	return fill_missing(st, v, text);
 }
 
+/* A cache hit: the plan carries the artifact instead of a compile step.
+ * Takes ownership of e->artifact. */
+static int plan_use_artifact(struct wire_plan *plan, const char *rel,
+			     struct cache_entry *e)
+{
+	struct wire_file *nf = realloc(plan->files,
+				       (plan->nfiles + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	plan->files = nf;
+	memset(&nf[plan->nfiles], 0, sizeof(*nf));
+	nf[plan->nfiles].path = strdup(rel);
+	if (!nf[plan->nfiles].path)
+		return -ENOMEM;
+	nf[plan->nfiles].mode = 0755;
+	nf[plan->nfiles].data = e->artifact;
+	nf[plan->nfiles].len = e->artifact_len;
+	e->artifact = NULL;
+	plan->nfiles++;
+	wire_strv_free(plan->compile.argv, plan->compile.argc);
+	wire_strv_free(plan->compile.envp, plan->compile.envc);
+	memset(&plan->compile, 0, sizeof(plan->compile));
+	plan->has_compile = 0;
+	free(plan->emit);
+	plan->emit = NULL;
+	return 0;
+}
+
+/* Look the compile up in the cache: 1 hit (plan changed, compile outcome
+ * judged from the entry), 0 miss (plan asks for the artifact), <0 no cache
+ * for this job. */
+static int cache_lookup(struct runlet_ctx *ctx, struct judge_state *st,
+			const struct cfg_runner *cr, const char *bname,
+			struct wire_plan *plan, const struct plan_info *info,
+			char key[CACHE_KEY_HEX])
+{
+	const char *ident[] = {st->plugin->name, st->plugin->version, bname,
+			       cr->image ? cr->image : ""};
+	size_t wl = strlen(info->workdir);
+	const char *rel = info->bin_path + wl + 1;
+	struct cache_entry e;
+	int rc;
+
+	if (!ctx->cache || !plan->has_compile ||
+	    strncmp(info->bin_path, info->workdir, wl) != 0 ||
+	    info->bin_path[wl] != '/')
+		return -1;
+	plan->emit = strdup(rel);
+	if (!plan->emit || cache_key(plan, ident, 4, key) < 0)
+		return -1;
+	rc = cache_get(ctx->cache, key, &e);
+	if (rc != 1)
+		return 0;
+	struct wire_outcome o = {.is_compile = 1, .status = RUNLET_EXIT_EXITED,
+				 .out = e.out, .out_len = e.out_len,
+				 .err = e.err, .err_len = e.err_len};
+	if (plan_use_artifact(plan, rel, &e) < 0) {
+		cache_entry_free(&e);
+		return -1;
+	}
+	judge_outcome(st, &o);
+	cache_entry_free(&e);
+	log_event(RUNLET_LOG_DEBUG, "compile_cache_hit", "key=%.16s", key);
+	return 1;
+}
+
+static void cache_store(struct runlet_ctx *ctx, const char *key,
+			const struct wire_result *wr)
+{
+	const struct wire_outcome *c = &wr->compile;
+	if (!wr->has_compile || c->status != RUNLET_EXIT_EXITED ||
+	    c->exit_code != 0 || !c->artifact)
+		return;
+	struct cache_entry e = {.artifact = c->artifact,
+				.artifact_len = c->artifact_len,
+				.out = c->out, .out_len = c->out_len,
+				.err = c->err, .err_len = c->err_len};
+	int rc = cache_put(ctx->cache, key, &e);
+	if (rc < 0)
+		log_event(RUNLET_LOG_WARN, "compile_cache_store_failed",
+			  "key=%.16s error=\"%s\"", key, strerror(-rc));
+}
+
 int runlet_judge(struct runlet_ctx *ctx, const struct job *job,
 		 const struct judge_hooks *hooks, struct result **out)
 {
@@ -334,6 +432,12 @@ int runlet_judge(struct runlet_ctx *ctx, const struct job *job,
 		goto done;
 	}
 	st.info = &info;
+	char key[CACHE_KEY_HEX];
+	int cached = cache_lookup(ctx, &st, cr, bname, &plan, &info, key);
+	if (st.oom) {
+		rc = -ENOMEM;
+		goto done;
+	}
 	snprintf(job_id, sizeof(job_id), "%ld-%lu", (long)getpid(),
 		 (unsigned long)atomic_fetch_add(&ctx->seq, 1));
 	struct backend_job bj = {
@@ -351,6 +455,8 @@ int runlet_judge(struct runlet_ctx *ctx, const struct job *job,
 		rc = fail_all(&st, RUNLET_VERDICT_IE, err[0] ? err : strerror(-rc));
 		goto done;
 	}
+	if (cached == 0)
+		cache_store(ctx, key, &wr);
 	/* outcomes the backend did not stream */
 	if (wr.has_compile && st.compiled_ok < 0)
 		judge_outcome(&st, &wr.compile);

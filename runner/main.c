@@ -30,12 +30,14 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "runlet/plugin.h"
+#include "runner/artifact.h"
 #include "runner/exec.h"
 #include "runner/files.h"
 #include "runner/kill.h"
@@ -175,9 +177,18 @@ static int run_plan(struct runner *r)
 		rc = ex_run(&r->env, &st, "", 0, &o, r->err, sizeof(r->err));
 		if (rc < 0)
 			return rc;
-		if ((rc = rp_outcome(&r->out, &o)) < 0)
+		int ok = o.status == RUNLET_EXIT_EXITED && o.exit_code == 0;
+		char why[256];
+		/* the artifact is read now, before any submission code runs */
+		if (ok && r->plan.emit &&
+		    art_read(r->plan.emit, &o, why, sizeof(why)) < 0)
+			fprintf(stderr, "runlet-runner: %s\n", why);
+		rc = rp_outcome(&r->out, &o);
+		free(o.artifact);
+		o.artifact = NULL;
+		if (rc < 0)
 			goto out_broken;
-		if (o.status != RUNLET_EXIT_EXITED || o.exit_code != 0)
+		if (!ok)
 			return 0;
 	}
 	/* prepared after the compile, which may create the program */

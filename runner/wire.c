@@ -191,6 +191,8 @@ int wire_plan_encode(const struct wire_plan *p, struct wire_buf *out)
 		rc |= wire_put_u64(out, "test", p->tests[i].num);
 		rc |= wire_put(out, "input", p->tests[i].input, p->tests[i].len);
 	}
+	if (rc == 0 && p->emit)
+		rc = wire_put_str(out, "emit", p->emit);
 	if (rc == 0)
 		rc = wire_put_str(out, "end", "");
 	return rc ? -ENOMEM : 0;
@@ -394,6 +396,8 @@ int wire_plan_decode(const char *buf, size_t len, struct wire_plan *p,
 			test->len = vl;
 			if (!test->input)
 				rc = -ENOMEM;
+		} else if (strcmp(tag, "emit") == 0) {
+			rc = dup_cstr(v, vl, &p->emit);
 		} else if (strcmp(tag, "end") == 0) {
 			seen_end = 1;
 			break;
@@ -437,6 +441,7 @@ void wire_plan_free(struct wire_plan *p)
 	free(p->cg_mem);
 	free(p->cg_pids);
 	free(p->cg_cpu);
+	free(p->emit);
 	for (size_t i = 0; i < p->nfiles; i++) {
 		free(p->files[i].path);
 		free(p->files[i].data);
@@ -472,6 +477,8 @@ int wire_outcome_encode(const struct wire_outcome *o, struct wire_buf *b)
 	rc |= wire_put_u64(b, "err_trunc", o->err_trunc ? 1 : 0);
 	if (o->note)
 		rc |= wire_put_str(b, "note", o->note);
+	if (o->artifact)
+		rc |= wire_put(b, "artifact", o->artifact, o->artifact_len);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -509,6 +516,14 @@ static int outcome_field(struct wire_outcome *o, const char *tag,
 			o->err_len = vl;
 		}
 		return 0;
+	}
+	if (strcmp(tag, "artifact") == 0) {
+		if (!o->is_compile || vl > WIRE_MAX_ARTIFACT)
+			return -EPROTO;
+		free(o->artifact);
+		o->artifact = dupn(v, vl);
+		o->artifact_len = vl;
+		return o->artifact ? 0 : -ENOMEM;
 	}
 	if (strcmp(tag, "note") == 0) {
 		free(o->note);
@@ -616,8 +631,9 @@ void wire_outcome_free(struct wire_outcome *o)
 	free(o->out);
 	free(o->err);
 	free(o->note);
-	o->out = o->err = o->note = NULL;
-	o->out_len = o->err_len = 0;
+	free(o->artifact);
+	o->out = o->err = o->note = o->artifact = NULL;
+	o->out_len = o->err_len = o->artifact_len = 0;
 }
 
 void wire_result_free(struct wire_result *r)

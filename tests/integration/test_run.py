@@ -219,6 +219,84 @@ def t_check_config_and_plugins():
     assert "python" in out and "runlet-python.so" in out, out
 
 
+CACHE_CONFIG = """
+runners:
+  cpp:
+    compile_args: ["g++", "-O2", "-o", "{bin}", "{src}"]
+    run_args: ["{src}"]
+    run_timeout: 5
+compile_cache:
+  dir: %s
+  max_size: 64m
+"""
+
+POISON = r"""
+#include <cstdio>
+#include <sys/stat.h>
+#include <unistd.h>
+int main() {
+    long a, b;
+    if (scanf("%ld %ld", &a, &b) != 2) return 1;
+    printf("%ld\n", a + b);
+    fflush(stdout);
+    unlink("/tmp/main");
+    FILE *f = fopen("/tmp/main", "w");
+    if (f) { fputs("#!/bin/sh\necho pwned\n", f); fclose(f); chmod("/tmp/main", 0755); }
+    FILE *c = fopen("%s/poison", "w");
+    if (c) { fputs("x", c); fclose(c); fprintf(stderr, "cache dir writable\n"); }
+    return 0;
+}
+"""
+
+
+def with_cache(fn):
+    d = tempfile.mkdtemp(prefix="runlet-cc-")
+    cfg = os.path.join(d, "config.yaml")
+    cdir = os.path.join(d, "cache")
+    with open(cfg, "w") as f:
+        f.write(CACHE_CONFIG % cdir)
+    try:
+        fn(cfg, cdir)
+    finally:
+        subprocess.run(["rm", "-rf", d])
+
+
+def judge_cfg(cfg, job):
+    rc, out, err = run(["run", "--config", cfg, "-"], stdin=json.dumps(job).encode())
+    assert rc == 0, err
+    return json.loads(out)
+
+
+def t_cache_hit():
+    def body(cfg, cdir):
+        job = json.loads(open(os.path.join(SRC, "examples", "sum.cpp.json")).read())
+        first = judge_cfg(cfg, job)
+        second = judge_cfg(cfg, job)
+        assert first["status"] == second["status"] == "OK", (first, second)
+        assert len([n for n in os.listdir(cdir) if len(n) == 64]) == 1, os.listdir(cdir)
+        assert second["duration_ms"] <= max(first["duration_ms"] // 2, 1), (
+            first["duration_ms"], second["duration_ms"])
+        job["code"] += "// another source\n"
+        judge_cfg(cfg, job)
+        assert len([n for n in os.listdir(cdir) if len(n) == 64]) == 2
+    with_cache(body)
+
+
+def t_cache_poison():
+    def body(cfg, cdir):
+        job = {"student_id": 1, "problem_id": 2, "course_id": 3, "lang": "cpp",
+               "code": POISON.replace("%s", cdir),
+               "run_data": [{"test_num": 1, "input": "1 2\n", "output": "3"}]}
+        first = judge_cfg(cfg, job)
+        assert first["test_cases"][0]["output"] == "3", first
+        second = judge_cfg(cfg, job)
+        assert second["test_cases"][0]["output"] == "3", second
+        outs = json.dumps([r["test_cases"] for r in (first, second)])
+        assert "pwned" not in outs and "cache dir writable" not in outs, outs
+        assert not os.path.exists(os.path.join(cdir, "poison"))
+    with_cache(body)
+
+
 def t_env_config_path():
     env = dict(os.environ, CONFIG_PATH=CONFIG)
     p = subprocess.run([RUNLET, "run", "-"], input=CONTRACT_BODY, capture_output=True,
@@ -238,6 +316,8 @@ checks = [
     ("config errors name file:line:col", t_bad_config),
     ("check-config and plugins", t_check_config_and_plugins),
     ("CONFIG_PATH", t_env_config_path),
+    ("compile cache: identical resubmission is a hit", t_cache_hit),
+    ("compile cache: a submission cannot poison it", t_cache_poison),
 ]
 only = os.environ.get("RUNLET_TEST_ONLY")
 for name, fn in checks:
