@@ -244,6 +244,7 @@ struct judge_state {
 	struct result *res;
 	size_t done;      /* tests judged so far (in order) */
 	int compiled_ok;  /* -1 unknown, 0 failed, 1 ok */
+	int started;      /* some test's program did start */
 	int oom;          /* out of memory while judging */
 };
 
@@ -262,6 +263,20 @@ static void judge_outcome(struct judge_state *st, const struct wire_outcome *o)
 	    (uint64_t)st->job->tests[st->done].num != o->num)
 		return; /* not the next test in order: handled at the end */
 	struct res_test *rt = &st->res->tests[st->done];
+	struct wire_outcome blamed;
+	if (o->status == RUNLET_EXIT_SETUP && st->started) {
+		/* The program started for an earlier test and cannot start now:
+		 * the submission changed its own files (deleted or replaced its
+		 * binary). That is the program's doing, not runlet's. */
+		blamed = *o;
+		blamed.status = RUNLET_EXIT_EXITED;
+		blamed.exit_code = 127;
+		blamed.err = blamed.note ? blamed.note : "the program could not be started again";
+		blamed.err_len = strlen(blamed.err);
+		o = &blamed;
+	} else if (o->status != RUNLET_EXIT_SETUP) {
+		st->started = 1;
+	}
 	if (verdict_test(st->plugin, st->info, &st->job->tests[st->done], o,
 			 rt) < 0)
 		st->oom = 1;
