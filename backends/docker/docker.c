@@ -243,7 +243,8 @@ static int put_plan(struct dock_client *c, const char *id, const char *dir,
  * (the job's, clamped by the config), else the runner's mem_limit. */
 static uint64_t step_memory(const struct wire_step *st, uint64_t fallback)
 {
-	return st->lim.mem_kb ? st->lim.mem_kb * 1024 : fallback;
+	uint64_t m = st->lim.mem_kb ? st->lim.mem_kb * 1024 : fallback;
+	return m && m < (6u << 20) ? (6u << 20) : m; /* the engine's minimum */
 }
 
 /* After the compile step, the container's memory goes down to the tests'

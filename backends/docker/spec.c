@@ -100,10 +100,10 @@ json_t *dock_spec_json(const struct dock_spec *s)
 		bad |= json_object_set_new(host, "PidsLimit",
 					   json_integer((json_int_t)s->pids_limit)) < 0;
 		if (s->memory) {
-			bad |= json_object_set_new(host, "Memory",
-						   json_integer((json_int_t)s->memory)) < 0;
-			bad |= json_object_set_new(host, "MemorySwap",
-						   json_integer((json_int_t)s->memory)) < 0;
+			/* the engine refuses less than 6 MiB */
+			json_int_t mem = s->memory < (6u << 20) ? (6u << 20) : (json_int_t)s->memory;
+			bad |= json_object_set_new(host, "Memory", json_integer(mem)) < 0;
+			bad |= json_object_set_new(host, "MemorySwap", json_integer(mem)) < 0;
 		}
 		if (nano > 0)
 			bad |= json_object_set_new(host, "NanoCpus", json_integer(nano)) < 0;
@@ -112,7 +112,6 @@ json_t *dock_spec_json(const struct dock_spec *s)
 		bad |= json_object_set_new(host, "LogConfig", logcfg) < 0;
 		bad |= json_object_set_new(host, "Init", json_false()) < 0;
 		bad |= json_object_set_new(host, "AutoRemove", json_false()) < 0;
-		bad |= json_object_set_new(host, "IpcMode", json_string("private")) < 0;
 
 		bad |= json_object_set_new(root, "Image", json_string(s->image ? s->image : "")) < 0;
 		bad |= json_object_set(root, "Entrypoint", entry) < 0;
