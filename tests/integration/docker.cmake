@@ -28,6 +28,16 @@ foreach(p python go js csharp cpp)
     FIXTURES_REQUIRED "docker_images;docker_leftovers" LABELS "integration;docker;no-asan")
 endforeach()
 
+# The hostile suite (tests/hostile/hostile.py, unchanged) on the docker
+# backend: its own config with backend: docker and the local images.
+foreach(g resources escape compile)
+  add_test(NAME docker.hostile.${g}
+    COMMAND python3 ${DOCKER_TEST} ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} hostile-${g})
+  set_tests_properties(docker.hostile.${g} PROPERTIES TIMEOUT 1800 SKIP_RETURN_CODE 77
+    RUN_SERIAL TRUE FIXTURES_REQUIRED "docker_images;docker_leftovers"
+    LABELS "integration;docker;hostile;no-asan")
+endforeach()
+
 add_test(NAME docker.no_leftovers
   COMMAND python3 ${DOCKER_TEST} ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} no_leftovers)
 set_tests_properties(docker.no_leftovers PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77

@@ -3,7 +3,8 @@
 
 usage: docker_test.py BUILD_DIR SRC_DIR CASE
 CASE: setup | languages | hardening | isolation | isolation_bind |
-      crash_cleanup | on_demand | engine_missing | no_leftovers
+      crash_cleanup | on_demand | engine_missing | no_leftovers |
+      hostile-GROUP (the hostile suite's GROUP with --backend docker)
 Prints one line per check and 'N passed, N failed' last. Exits 77 (skip)
 when no engine answers or config.local.yaml is missing (make images); under
 CI=true a skip is a failure. Engine state is read through the Engine API on
@@ -375,6 +376,30 @@ def case_no_leftovers():
     say(vols == [], "no runlet volume left after the suite", str([v["Name"] for v in vols]))
 
 
+def case_hostile(group):
+    """tests/hostile/hostile.py reads SRC/tests/hostile/config.yaml: give it a
+    tree whose config is the suite's own with the docker backend and the
+    local language images, and run it unchanged."""
+    d = tempfile.mkdtemp(prefix="runlet-hostile-docker-")
+    hd = os.path.join(d, "tests", "hostile")
+    os.makedirs(hd)
+    for f in ("hostile.py", "cases.py"):
+        shutil.copy(os.path.join(SRC, "tests", "hostile", f), hd)
+    text = open(os.path.join(SRC, "tests", "hostile", "config.yaml")).read()
+    for code in ("py", "cpp", "go"):
+        text = re.sub(rf"(?m)^  {code}:\n", f"  {code}:\n    image: runlet-lang-{code}:bookworm\n", text, count=1)
+    text = re.sub(r"(?m)^backend:.*$", "backend: docker", text)
+    text += f"\ndockerfiles_path: {os.path.join(SRC, 'dockerfiles')}\n"
+    open(os.path.join(hd, "config.yaml"), "w").write(text)
+    p = subprocess.run([sys.executable, os.path.join(hd, "hostile.py"), BUILD, d, group],
+                       capture_output=True, text=True, timeout=1800)
+    sys.stdout.write(p.stdout)
+    shutil.rmtree(d, ignore_errors=True)
+    if p.returncode == 77:
+        skip(p.stdout.strip().splitlines()[-1] if p.stdout.strip() else "hostile suite skipped")
+    say(p.returncode == 0, f"hostile {group} with --backend docker", p.stderr[-1500:])
+
+
 CASES = {
     "setup": case_setup, "languages": case_languages, "hardening": case_hardening,
     "isolation": case_isolation, "isolation_bind": case_isolation_bind,
@@ -386,5 +411,8 @@ if __name__ == "__main__":
     if os.geteuid() != 0 and CASE in ("crash_cleanup",):
         skip("needs root (reads another process's containers)")
     precheck() if CASE != "setup" else None
-    CASES[CASE]()
+    if CASE.startswith("hostile-"):
+        case_hostile(CASE[len("hostile-"):])
+    else:
+        CASES[CASE]()
     finish()
