@@ -94,6 +94,23 @@ static void test_spec_hardening(void **st)
 	json_decref(j);
 }
 
+static void test_spec_memory_floor(void **st)
+{
+	struct dock_spec s;
+	const char *argv[] = {"/runlet/runlet-runner", NULL};
+	memset(&s, 0, sizeof(s));
+	s.image = "x";
+	s.argv = argv;
+	s.workdir = "/tmp";
+	s.memory = 1u << 20; /* 1 MiB: below what the engine accepts */
+	json_t *j = dock_spec_json(&s);
+	json_t *h = json_object_get(j, "HostConfig");
+	assert_int_equal(json_integer_value(json_object_get(h, "Memory")), 6ll << 20);
+	assert_int_equal(json_integer_value(json_object_get(h, "MemorySwap")), 6ll << 20);
+	assert_null(json_object_get(h, "NanoCpus")); /* no cpu_cores: no CPU limit */
+	json_decref(j);
+}
+
 static void test_spec_bind(void **st)
 {
 	json_t *j = spec_for("/var/lib/runlet/staging/1.2.3");
@@ -188,6 +205,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_hardening),
+		cmocka_unit_test(test_spec_memory_floor),
 		cmocka_unit_test(test_spec_bind),
 		cmocka_unit_test(test_deadline_and_bound),
 		cmocka_unit_test(test_staging),
