@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ENTRY_MAGIC "runlet-cache"
 #define ENTRY_VERSION "1"
 
 struct cache {
@@ -226,9 +225,6 @@ int cache_key(const struct wire_plan *plan, const char *const *ident,
 		rc = hash_field(md, "workdir", plan->workdir,
 				strlen(plan->workdir));
 	if (rc == 0)
-		rc = hash_field(md, "emit", plan->emit ? plan->emit : "",
-				plan->emit ? strlen(plan->emit) : 0);
-	if (rc == 0)
 		rc = hash_compiler(md, &plan->compile);
 	if (rc == 0 && EVP_DigestFinal_ex(md, dig, &dl) != 1)
 		rc = -EIO;
@@ -242,15 +238,7 @@ out:
 	return rc;
 }
 
-/* ---- entries: a wire record file ---- */
-
-void cache_entry_free(struct cache_entry *e)
-{
-	free(e->artifact);
-	free(e->out);
-	free(e->err);
-	memset(e, 0, sizeof(*e));
-}
+/* ---- entries: a runner result stream holding the compile outcome ---- */
 
 static int read_fd(int fd, char **buf, size_t *len, size_t max)
 {
@@ -278,61 +266,29 @@ static int read_fd(int fd, char **buf, size_t *len, size_t max)
 	return 0;
 }
 
-static char *dup_val(const char *v, size_t n)
+static int parse_entry(const char *buf, size_t len, struct wire_outcome *o)
 {
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, v, n);
-		d[n] = '\0';
+	struct wire_result r;
+	char why[256];
+	int rc = wire_result_decode(buf, len, &r, why, sizeof(why));
+	if (rc == 0 && (!r.complete || !r.has_compile || r.ntests ||
+			!r.compile.nartifacts))
+		rc = -EPROTO;
+	if (rc == 0) {
+		*o = r.compile;
+		memset(&r.compile, 0, sizeof(r.compile));
 	}
-	return d;
+	wire_result_free(&r);
+	return rc;
 }
 
-static int parse_entry(const char *buf, size_t len, struct cache_entry *e)
-{
-	struct wire_reader r = {buf, len, 0};
-	char tag[16];
-	const char *v;
-	size_t vl;
-	int rc, seen = 0;
-
-	if (wire_next(&r, tag, &v, &vl) != 1 || strcmp(tag, "cache") != 0 ||
-	    vl != 1 || v[0] != ENTRY_VERSION[0])
-		return -EPROTO;
-	while ((rc = wire_next(&r, tag, &v, &vl)) == 1) {
-		char **dst;
-		size_t *dl;
-		if (strcmp(tag, "artifact") == 0) {
-			dst = &e->artifact;
-			dl = &e->artifact_len;
-			seen = 1;
-		} else if (strcmp(tag, "out") == 0) {
-			dst = &e->out;
-			dl = &e->out_len;
-		} else if (strcmp(tag, "err") == 0) {
-			dst = &e->err;
-			dl = &e->err_len;
-		} else if (strcmp(tag, "end") == 0) {
-			return seen && e->out && e->err ? 0 : -EPROTO;
-		} else {
-			return -EPROTO;
-		}
-		free(*dst);
-		*dst = dup_val(v, vl);
-		*dl = vl;
-		if (!*dst)
-			return -ENOMEM;
-	}
-	return -EPROTO;
-}
-
-int cache_get(struct cache *c, const char *hex, struct cache_entry *e)
+int cache_get(struct cache *c, const char *hex, struct wire_outcome *o)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, rc;
 
-	memset(e, 0, sizeof(*e));
+	memset(o, 0, sizeof(*o));
 	if (!is_key(hex))
 		return -EINVAL;
 	fd = openat(c->dirfd, hex, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -340,7 +296,7 @@ int cache_get(struct cache *c, const char *hex, struct cache_entry *e)
 		return errno == ENOENT ? 0 : -errno;
 	rc = read_fd(fd, &buf, &len, (size_t)WIRE_MAX_ARTIFACT * 2);
 	if (rc == 0) {
-		rc = parse_entry(buf, len, e);
+		rc = parse_entry(buf, len, o);
 		/* recently used: the mtime orders eviction */
 		if (rc == 0)
 			(void)futimens(fd, NULL);
@@ -348,9 +304,9 @@ int cache_get(struct cache *c, const char *hex, struct cache_entry *e)
 	close(fd);
 	free(buf);
 	if (rc < 0) {
-		cache_entry_free(e);
-		pthread_mutex_lock(&c->lock);
 		struct stat st;
+		wire_outcome_free(o);
+		pthread_mutex_lock(&c->lock);
 		if (fstatat(c->dirfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    unlinkat(c->dirfd, hex, 0) == 0 && S_ISREG(st.st_mode))
 			c->bytes -= c->bytes >= (uint64_t)st.st_size
@@ -440,19 +396,16 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int cache_put(struct cache *c, const char *hex, const struct cache_entry *e)
+int cache_put(struct cache *c, const char *hex, const struct wire_outcome *o)
 {
 	struct wire_buf b = {0};
 	char tmp[96];
 	int fd, rc;
 
-	if (!is_key(hex) || !e->artifact)
+	if (!is_key(hex) || !o->is_compile || !o->nartifacts)
 		return -EINVAL;
-	if (wire_put_str(&b, "cache", ENTRY_VERSION) < 0 ||
-	    wire_put(&b, "artifact", e->artifact, e->artifact_len) < 0 ||
-	    wire_put(&b, "out", e->out ? e->out : "", e->out_len) < 0 ||
-	    wire_put(&b, "err", e->err ? e->err : "", e->err_len) < 0 ||
-	    wire_put_str(&b, "end", "") < 0) {
+	if (wire_put_str(&b, "result", WIRE_VERSION) < 0 ||
+	    wire_outcome_encode(o, &b) < 0 || wire_put_str(&b, "end", "") < 0) {
 		wire_buf_free(&b);
 		return -ENOMEM;
 	}

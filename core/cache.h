@@ -34,23 +34,16 @@ void cache_close(struct cache *c);
 int cache_key(const struct wire_plan *plan, const char *const *ident,
 	      size_t nident, char hex[CACHE_KEY_HEX]);
 
-/* An entry: the artifact and the compiler's raw stdout/stderr. */
-struct cache_entry {
-	char *artifact; /* owned */
-	size_t artifact_len;
-	char *out;      /* owned */
-	size_t out_len;
-	char *err;      /* owned */
-	size_t err_len;
-};
+/* An entry is a successful compile outcome (runner/wire.h) with its
+ * artifacts: the compiler's raw stdout/stderr and the files it made. */
 
-/* 1 on a hit (*e filled, free with cache_entry_free), 0 on a miss, -errno on
- * a damaged entry (which is removed). */
-int cache_get(struct cache *c, const char *hex, struct cache_entry *e);
-/* Store an entry, then evict least recently used ones beyond the bound.
- * 0 or -errno (the cache is an optimisation: callers log and go on). */
-int cache_put(struct cache *c, const char *hex, const struct cache_entry *e);
-void cache_entry_free(struct cache_entry *e);
+/* 1 on a hit (*o filled, free with wire_outcome_free), 0 on a miss, -errno
+ * on a damaged entry (which is removed). */
+int cache_get(struct cache *c, const char *hex, struct wire_outcome *o);
+/* Store a compile outcome (it must carry artifacts), then evict least
+ * recently used entries beyond the bound. 0 or -errno (the cache is an
+ * optimisation: callers log and go on). */
+int cache_put(struct cache *c, const char *hex, const struct wire_outcome *o);
 
 /* Bytes currently accounted on disk. */
 uint64_t cache_size(struct cache *c);

@@ -317,68 +317,60 @@ static int fail_all(struct judge_state *st, enum runlet_verdict v,
 	return fill_missing(st, v, text);
 }
 
-/* A cache hit: the plan carries the artifact instead of a compile step.
- * Takes ownership of e->artifact. */
-static int plan_use_artifact(struct wire_plan *plan, const char *rel,
-			     struct cache_entry *e)
+/* A cache hit: the plan carries the compile's artifacts as files instead of
+ * a compile step. Takes the artifacts' data out of o. */
+static int plan_use_artifacts(struct wire_plan *plan, struct wire_outcome *o)
 {
-	struct wire_file *nf = realloc(plan->files,
-				       (plan->nfiles + 1) * sizeof(*nf));
+	struct wire_file *nf = realloc(plan->files, (plan->nfiles + o->nartifacts) *
+							    sizeof(*nf));
 	if (!nf)
 		return -ENOMEM;
 	plan->files = nf;
-	memset(&nf[plan->nfiles], 0, sizeof(*nf));
-	nf[plan->nfiles].path = strdup(rel);
-	if (!nf[plan->nfiles].path)
-		return -ENOMEM;
-	nf[plan->nfiles].mode = 0755;
-	nf[plan->nfiles].data = e->artifact;
-	nf[plan->nfiles].len = e->artifact_len;
-	e->artifact = NULL;
-	plan->nfiles++;
+	for (size_t i = 0; i < o->nartifacts; i++) {
+		struct wire_file *f = &nf[plan->nfiles];
+		memset(f, 0, sizeof(*f));
+		f->path = o->artifacts[i].name;
+		f->mode = o->artifacts[i].mode;
+		f->data = o->artifacts[i].data;
+		f->len = o->artifacts[i].len;
+		o->artifacts[i].name = o->artifacts[i].data = NULL;
+		plan->nfiles++;
+	}
 	wire_strv_free(plan->compile.argv, plan->compile.argc);
 	wire_strv_free(plan->compile.envp, plan->compile.envc);
 	memset(&plan->compile, 0, sizeof(plan->compile));
 	plan->has_compile = 0;
-	free(plan->emit);
-	plan->emit = NULL;
+	plan->emit = 0;
 	return 0;
 }
 
 /* Look the compile up in the cache: 1 hit (plan changed, compile outcome
- * judged from the entry), 0 miss (plan asks for the artifact), <0 no cache
- * for this job. */
+ * judged from the entry), 0 miss (the plan asks for the artifacts), <0 no
+ * cache for this job. */
 static int cache_lookup(struct runlet_ctx *ctx, struct judge_state *st,
 			const struct cfg_runner *cr, const char *bname,
-			struct wire_plan *plan, const struct plan_info *info,
-			char key[CACHE_KEY_HEX])
+			struct wire_plan *plan, char key[CACHE_KEY_HEX])
 {
 	const char *ident[] = {st->plugin->name, st->plugin->version, bname,
 			       cr->image ? cr->image : ""};
-	size_t wl = strlen(info->workdir);
-	const char *rel = info->bin_path + wl + 1;
-	struct cache_entry e;
+	struct wire_outcome o;
 	int rc;
 
-	if (!ctx->cache || !plan->has_compile ||
-	    strncmp(info->bin_path, info->workdir, wl) != 0 ||
-	    info->bin_path[wl] != '/')
+	if (!ctx->cache || !plan->has_compile)
 		return -1;
-	plan->emit = strdup(rel);
-	if (!plan->emit || cache_key(plan, ident, 4, key) < 0)
-		return -1;
-	rc = cache_get(ctx->cache, key, &e);
-	if (rc != 1)
-		return 0;
-	struct wire_outcome o = {.is_compile = 1, .status = RUNLET_EXIT_EXITED,
-				 .out = e.out, .out_len = e.out_len,
-				 .err = e.err, .err_len = e.err_len};
-	if (plan_use_artifact(plan, rel, &e) < 0) {
-		cache_entry_free(&e);
+	plan->emit = 1;
+	if (cache_key(plan, ident, 4, key) < 0) {
+		plan->emit = 0;
 		return -1;
 	}
+	rc = cache_get(ctx->cache, key, &o);
+	if (rc != 1)
+		return 0;
+	/* judged as the compile it was: same messages, same warnings */
 	judge_outcome(st, &o);
-	cache_entry_free(&e);
+	if (plan_use_artifacts(plan, &o) < 0)
+		st->oom = 1;
+	wire_outcome_free(&o);
 	log_event(RUNLET_LOG_DEBUG, "compile_cache_hit", "key=%.16s", key);
 	return 1;
 }
@@ -388,13 +380,9 @@ static void cache_store(struct runlet_ctx *ctx, const char *key,
 {
 	const struct wire_outcome *c = &wr->compile;
 	if (!wr->has_compile || c->status != RUNLET_EXIT_EXITED ||
-	    c->exit_code != 0 || !c->artifact)
+	    c->exit_code != 0 || !c->nartifacts)
 		return;
-	struct cache_entry e = {.artifact = c->artifact,
-				.artifact_len = c->artifact_len,
-				.out = c->out, .out_len = c->out_len,
-				.err = c->err, .err_len = c->err_len};
-	int rc = cache_put(ctx->cache, key, &e);
+	int rc = cache_put(ctx->cache, key, c);
 	if (rc < 0)
 		log_event(RUNLET_LOG_WARN, "compile_cache_store_failed",
 			  "key=%.16s error=\"%s\"", key, strerror(-rc));
@@ -448,7 +436,7 @@ int runlet_judge(struct runlet_ctx *ctx, const struct job *job,
 	}
 	st.info = &info;
 	char key[CACHE_KEY_HEX];
-	int cached = cache_lookup(ctx, &st, cr, bname, &plan, &info, key);
+	int cached = cache_lookup(ctx, &st, cr, bname, &plan, key);
 	if (st.oom) {
 		rc = -ENOMEM;
 		goto done;

@@ -1,4 +1,4 @@
-/* Sending a compiled artifact back to the trusted side (plan "emit"). */
+/* Sending a compile's artifacts back to the trusted side (plan "emit"). */
 #ifndef RUNLET_RUNNER_ARTIFACT_H
 #define RUNLET_RUNNER_ARTIFACT_H
 
@@ -6,10 +6,12 @@
 
 #include "runner/wire.h"
 
-/* Read the regular file rel (relative to the cwd, the workdir; one path
- * component or a plain relative path, never following a symlink, never
- * blocking on a FIFO) into o->artifact. 0, or -errno with err set; a missing
- * or odd file is not fatal for the caller (the compile just isn't cached). */
-int art_read(const char *rel, struct wire_outcome *o, char *err, size_t errlen);
+/* Add to o every regular file at the top of the cwd (the workdir) that is
+ * not one of the plan's own files and whose name does not start with '.':
+ * what the compile made. Never follows a symlink, never blocks on a FIFO;
+ * at most WIRE_MAX_ARTIFACT bytes in all. 0, or -errno with err set (the
+ * caller goes on: the compile just isn't cached). */
+int art_collect(const struct wire_plan *p, struct wire_outcome *o, char *err,
+		size_t errlen);
 
 #endif

@@ -2,6 +2,7 @@
 #include "runner/files.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -176,6 +177,55 @@ int fl_setup(const struct wire_plan *p, int chown_ids, uid_t uid, gid_t gid,
 	}
 	rc = 0;
 out:
+	close(wd);
+	return rc;
+}
+
+int fl_seal(char *err, size_t errlen)
+{
+	int wd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (wd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "seal workdir: %s", strerror(errno));
+		return rc;
+	}
+	d = fdopendir(dup(wd));
+	if (!d) {
+		rc = -errno;
+		close(wd);
+		snprintf(err, errlen, "seal workdir: %s", strerror(-rc));
+		return rc;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' ||
+		     (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		int fd = openat(wd, de->d_name,
+				O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* a symlink, a socket...: not ours to seal */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (fchown(fd, 0, 0) < 0 ||
+		     fchmod(fd, (st.st_mode & 0755) | 0444) < 0)) {
+			rc = -errno;
+			snprintf(err, errlen, "seal %s: %s", de->d_name,
+				 strerror(errno));
+		}
+		close(fd);
+		if (rc < 0)
+			break;
+	}
+	closedir(d);
+	if (rc == 0 && (fchown(wd, 0, 0) < 0 || fchmod(wd, 01777) < 0)) {
+		rc = -errno;
+		snprintf(err, errlen, "seal workdir: %s", strerror(errno));
+	}
 	close(wd);
 	return rc;
 }

@@ -181,16 +181,25 @@ static int run_plan(struct runner *r)
 		char why[256];
 		/* the artifact is read now, before any submission code runs */
 		if (ok && r->plan.emit &&
-		    art_read(r->plan.emit, &o, why, sizeof(why)) < 0)
+		    art_collect(&r->plan, &o, why, sizeof(why)) < 0)
 			fprintf(stderr, "runlet-runner: %s\n", why);
 		rc = rp_outcome(&r->out, &o);
-		free(o.artifact);
-		o.artifact = NULL;
+		for (size_t i = 0; i < o.nartifacts; i++) {
+			free(o.artifacts[i].name);
+			free(o.artifacts[i].data);
+		}
+		free(o.artifacts);
+		o.artifacts = NULL;
+		o.nartifacts = 0;
 		if (rc < 0)
 			goto out_broken;
 		if (!ok)
 			return 0;
 	}
+	/* the program may not change its own source and binary */
+	if (r->env.drop_ids && getuid() == 0 &&
+	    (rc = fl_seal(r->err, sizeof(r->err))) < 0)
+		return rc;
 	/* prepared after the compile, which may create the program */
 	ex_prepare(&r->env, &r->plan.run, &st);
 	for (size_t i = 0; i < r->plan.ntests; i++) {

@@ -192,7 +192,7 @@ int wire_plan_encode(const struct wire_plan *p, struct wire_buf *out)
 		rc |= wire_put(out, "input", p->tests[i].input, p->tests[i].len);
 	}
 	if (rc == 0 && p->emit)
-		rc = wire_put_str(out, "emit", p->emit);
+		rc = wire_put_str(out, "emit", "1");
 	if (rc == 0)
 		rc = wire_put_str(out, "end", "");
 	return rc ? -ENOMEM : 0;
@@ -397,7 +397,8 @@ int wire_plan_decode(const char *buf, size_t len, struct wire_plan *p,
 			if (!test->input)
 				rc = -ENOMEM;
 		} else if (strcmp(tag, "emit") == 0) {
-			rc = dup_cstr(v, vl, &p->emit);
+			rc = parse_u64(v, vl, &u);
+			p->emit = u != 0;
 		} else if (strcmp(tag, "end") == 0) {
 			seen_end = 1;
 			break;
@@ -441,7 +442,6 @@ void wire_plan_free(struct wire_plan *p)
 	free(p->cg_mem);
 	free(p->cg_pids);
 	free(p->cg_cpu);
-	free(p->emit);
 	for (size_t i = 0; i < p->nfiles; i++) {
 		free(p->files[i].path);
 		free(p->files[i].data);
@@ -477,8 +477,13 @@ int wire_outcome_encode(const struct wire_outcome *o, struct wire_buf *b)
 	rc |= wire_put_u64(b, "err_trunc", o->err_trunc ? 1 : 0);
 	if (o->note)
 		rc |= wire_put_str(b, "note", o->note);
-	if (o->artifact)
-		rc |= wire_put(b, "artifact", o->artifact, o->artifact_len);
+	for (size_t i = 0; i < o->nartifacts; i++) {
+		char mode[16];
+		snprintf(mode, sizeof(mode), "%o", o->artifacts[i].mode & 07777);
+		rc |= wire_put_str(b, "artifact", o->artifacts[i].name);
+		rc |= wire_put_str(b, "amode", mode);
+		rc |= wire_put(b, "adata", o->artifacts[i].data, o->artifacts[i].len);
+	}
 	return rc ? -ENOMEM : 0;
 }
 
@@ -518,12 +523,40 @@ static int outcome_field(struct wire_outcome *o, const char *tag,
 		return 0;
 	}
 	if (strcmp(tag, "artifact") == 0) {
-		if (!o->is_compile || vl > WIRE_MAX_ARTIFACT)
+		char *name = NULL;
+		if (!o->is_compile || vl == 0 || memchr(v, '/', vl) ||
+		    dup_cstr(v, vl, &name) < 0) {
+			free(name);
 			return -EPROTO;
-		free(o->artifact);
-		o->artifact = dupn(v, vl);
-		o->artifact_len = vl;
-		return o->artifact ? 0 : -ENOMEM;
+		}
+		rc = wire_artifact_add(o, name, 0644, "", 0);
+		free(name);
+		return rc;
+	}
+	if ((strcmp(tag, "amode") == 0 || strcmp(tag, "adata") == 0)) {
+		struct wire_artifact *a;
+		if (!o->nartifacts)
+			return -EPROTO;
+		a = &o->artifacts[o->nartifacts - 1];
+		if (tag[1] == 'm') {
+			char tmp[16];
+			char *end;
+			if (vl == 0 || vl >= sizeof(tmp))
+				return -EPROTO;
+			memcpy(tmp, v, vl);
+			tmp[vl] = '\0';
+			unsigned long m = strtoul(tmp, &end, 8);
+			if (*end || m > 07777)
+				return -EPROTO;
+			a->mode = (uint32_t)m;
+			return 0;
+		}
+		if (vl > WIRE_MAX_ARTIFACT)
+			return -EPROTO;
+		free(a->data);
+		a->data = dupn(v, vl);
+		a->len = vl;
+		return a->data ? 0 : -ENOMEM;
 	}
 	if (strcmp(tag, "note") == 0) {
 		free(o->note);
@@ -624,6 +657,28 @@ int wire_result_decode(const char *buf, size_t len, struct wire_result *res,
 	return 0;
 }
 
+int wire_artifact_add(struct wire_outcome *o, const char *name, uint32_t mode,
+		      const char *data, size_t len)
+{
+	struct wire_artifact *na = realloc(o->artifacts,
+					   (o->nartifacts + 1) * sizeof(*na));
+	if (!na)
+		return -ENOMEM;
+	o->artifacts = na;
+	struct wire_artifact *a = &na[o->nartifacts];
+	a->name = strdup(name);
+	a->data = dupn(data, len);
+	a->mode = mode;
+	a->len = len;
+	if (!a->name || !a->data) {
+		free(a->name);
+		free(a->data);
+		return -ENOMEM;
+	}
+	o->nartifacts++;
+	return 0;
+}
+
 void wire_outcome_free(struct wire_outcome *o)
 {
 	if (!o)
@@ -631,9 +686,15 @@ void wire_outcome_free(struct wire_outcome *o)
 	free(o->out);
 	free(o->err);
 	free(o->note);
-	free(o->artifact);
-	o->out = o->err = o->note = o->artifact = NULL;
-	o->out_len = o->err_len = o->artifact_len = 0;
+	for (size_t i = 0; i < o->nartifacts; i++) {
+		free(o->artifacts[i].name);
+		free(o->artifacts[i].data);
+	}
+	free(o->artifacts);
+	o->artifacts = NULL;
+	o->nartifacts = 0;
+	o->out = o->err = o->note = NULL;
+	o->out_len = o->err_len = 0;
 }
 
 void wire_result_free(struct wire_result *r)

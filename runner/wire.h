@@ -14,13 +14,15 @@
  *   step "compile"|"run", then arg*, env*, and the limits
  *     cpu_ms wall_ms mem_kb out_kb err_kb errmax_kb fsize_kb nofile stack_kb pids
  *   test <num> / input <bytes>                        (repeated)
- *   emit <path>   (optional: after a successful compile, send this file back)
+ *   emit "1"      (optional: after a successful compile, send back every
+ *                  regular file it left at the top of workdir)
  *   end ""
  * Result (runner -> backend, on the runner's stdout), written as it happens:
  *   result "1";
  *   outcome "compile"|<test num>, then
  *     status exit signal cpu_ms wall_ms mem_kb oom out out_trunc err err_trunc note
- *     artifact <bytes>   (compile outcome only, when the plan asked: emit)
+ *     artifact <name> / amode <octal> / adata <bytes>   (repeated; compile
+ *     outcome only, when the plan asked: emit)
  *   (one per outcome, compile first, tests in plan order)
  *   error <message>      (runner could not go on; may come anywhere)
  *   end ""
@@ -114,12 +116,18 @@ struct wire_plan {
 	struct wire_step run;
 	struct wire_test *tests;
 	size_t ntests;
-	char *emit;      /* owned or NULL: file (under workdir) to send back
-			  * as the compile outcome's artifact */
+	int emit;        /* 1: send back what the compile made (artifacts) */
 };
 
-/* Largest artifact a runner sends back. */
+/* Most a runner sends back of a compile's artifacts, in all. */
 #define WIRE_MAX_ARTIFACT (256u << 20)
+
+struct wire_artifact {
+	char *name;      /* owned: a plain file name */
+	uint32_t mode;
+	char *data;      /* owned */
+	size_t len;
+};
 
 /* Status of one outcome: enum runlet_exit_kind values (plugin.h), plus: */
 #define WIRE_STATUS_NOT_RUN 100 /* runner stopped before it */
@@ -141,9 +149,13 @@ struct wire_outcome {
 	size_t err_len;
 	int err_trunc;
 	char *note;        /* owned or NULL: runner's own remark, e.g. exec error */
-	char *artifact;    /* owned or NULL: the emitted file (compile only) */
-	size_t artifact_len;
+	struct wire_artifact *artifacts; /* owned: compile only, when emit */
+	size_t nartifacts;
 };
+
+/* Append an artifact (name and data copied). 0 or -ENOMEM. */
+int wire_artifact_add(struct wire_outcome *o, const char *name, uint32_t mode,
+		      const char *data, size_t len);
 
 struct wire_result {
 	int has_compile;

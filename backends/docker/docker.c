@@ -389,7 +389,7 @@ static int dock_execute(void *state, const struct backend_job *job,
 	dock_collect_init(&sc.col, dock_output_bound(job->plan), job->progress,
 			  job->progress_arg);
 #ifdef WIRE_MAX_ARTIFACT
-	sc.col.need_artifact = job->plan->emit != NULL;
+	sc.col.need_artifact = job->plan->emit != 0;
 #endif
 	if ((rc = dock_client_new(&s->ep, s->ver, &c, err, errlen)) < 0)
 		goto out;

@@ -286,9 +286,11 @@ def t_cache_poison():
     def body(cfg, cdir):
         job = {"student_id": 1, "problem_id": 2, "course_id": 3, "lang": "cpp",
                "code": POISON.replace("%s", cdir),
-               "run_data": [{"test_num": 1, "input": "1 2\n", "output": "3"}]}
+               "run_data": [{"test_num": 1, "input": "1 2\n", "output": "3"},
+                            {"test_num": 2, "input": "1 2\n", "output": "3"}]}
         first = judge_cfg(cfg, job)
-        assert first["test_cases"][0]["output"] == "3", first
+        # sealed: the program could not replace its own binary for test 2
+        assert [t["output"] for t in first["test_cases"]] == ["3", "3"], first
         second = judge_cfg(cfg, job)
         assert second["test_cases"][0]["output"] == "3", second
         outs = json.dumps([r["test_cases"] for r in (first, second)])

@@ -81,25 +81,45 @@ static const char *hexkey(int i)
 	return k;
 }
 
+static void outcome_with(struct wire_outcome *o, const char *name,
+			 const char *data, size_t len, const char *err)
+{
+	memset(o, 0, sizeof(*o));
+	o->is_compile = 1;
+	o->status = 0;
+	o->err = strdup(err);
+	o->err_len = strlen(err);
+	o->out = strdup("");
+	assert_int_equal(wire_artifact_add(o, name, 0755, data, len), 0);
+}
+
 static void test_put_get(void **state)
 {
 	struct cache *c;
 	char err[256];
-	struct cache_entry in = {.artifact = "\x7f" "ELF\0bin", .artifact_len = 8,
-				 .out = "", .out_len = 0,
-				 .err = "warning: x", .err_len = 10};
-	struct cache_entry out;
+	struct wire_outcome in, out;
+	outcome_with(&in, "main", "\x7f" "ELF\0bin", 8, "warning: x");
+	assert_int_equal(wire_artifact_add(&in, "main.pdb", 0644, "dbg", 3), 0);
 	assert_int_equal(cache_open(dir, 1 << 20, &c, err, sizeof(err)), 0);
 	assert_int_equal(cache_get(c, hexkey(1), &out), 0);
 	assert_int_equal(cache_put(c, hexkey(1), &in), 0);
 	assert_int_equal(cache_get(c, hexkey(1), &out), 1);
-	assert_int_equal(out.artifact_len, 8);
-	assert_memory_equal(out.artifact, in.artifact, 8);
+	assert_int_equal(out.nartifacts, 2);
+	assert_string_equal(out.artifacts[0].name, "main");
+	assert_int_equal(out.artifacts[0].mode, 0755);
+	assert_int_equal(out.artifacts[0].len, 8);
+	assert_memory_equal(out.artifacts[0].data, "\x7f" "ELF\0bin", 8);
+	assert_string_equal(out.artifacts[1].name, "main.pdb");
+	assert_int_equal(out.artifacts[1].mode, 0644);
 	assert_int_equal(out.err_len, 10);
 	assert_string_equal(out.err, "warning: x");
-	cache_entry_free(&out);
+	wire_outcome_free(&out);
 	assert_true(cache_size(c) > 8);
 	assert_int_equal(cache_get(c, "../../etc/passwd", &out), -EINVAL);
+	/* an outcome without artifacts is not an entry */
+	struct wire_outcome none = {.is_compile = 1};
+	assert_int_equal(cache_put(c, hexkey(2), &none), -EINVAL);
+	wire_outcome_free(&in);
 	cache_close(c);
 }
 
@@ -107,10 +127,9 @@ static void test_lru_eviction(void **state)
 {
 	struct cache *c;
 	char err[256], blob[30000];
-	struct cache_entry e = {.artifact = blob, .artifact_len = sizeof(blob),
-				.out = "", .err = ""};
-	struct cache_entry out;
+	struct wire_outcome e, out;
 	memset(blob, 'x', sizeof(blob));
+	outcome_with(&e, "main", blob, sizeof(blob), "");
 	assert_int_equal(cache_open(dir, 100000, &c, err, sizeof(err)), 0);
 	for (int i = 10; i < 13; i++) {
 		assert_int_equal(cache_put(c, hexkey(i), &e), 0);
@@ -118,15 +137,16 @@ static void test_lru_eviction(void **state)
 	}
 	/* touch the oldest: it is now the most recently used */
 	assert_int_equal(cache_get(c, hexkey(10), &out), 1);
-	cache_entry_free(&out);
+	wire_outcome_free(&out);
 	usleep(20000);
 	assert_int_equal(cache_put(c, hexkey(13), &e), 0);
 	assert_true(cache_size(c) <= 100000);
 	assert_int_equal(cache_get(c, hexkey(11), &out), 0); /* evicted */
 	assert_int_equal(cache_get(c, hexkey(10), &out), 1);
-	cache_entry_free(&out);
+	wire_outcome_free(&out);
 	assert_int_equal(cache_get(c, hexkey(13), &out), 1);
-	cache_entry_free(&out);
+	wire_outcome_free(&out);
+	wire_outcome_free(&e);
 	cache_close(c);
 }
 
@@ -134,7 +154,7 @@ static void test_damaged_entry_removed(void **state)
 {
 	struct cache *c;
 	char err[256], path[256];
-	struct cache_entry out;
+	struct wire_outcome out;
 	assert_int_equal(cache_open(dir, 1 << 20, &c, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/%s", dir, hexkey(20));
 	FILE *f = fopen(path, "w");

@@ -32,7 +32,8 @@ static void test_ids_dropped(void **state)
 	add_file(&p, "mine.txt", 0600, "x", 1);
 	add_helper(&p);
 	add_cmd(&p, 1, "exec %s state", "./runner_helper");
-	add_cmd(&p, 2, "cat mine.txt && echo new > new.txt && echo wrote");
+	add_cmd(&p, 2, "cat mine.txt && echo new > new.txt && echo wrote && "
+		       "rm -f mine.txt 2>/dev/null; echo y > mine.txt; cat mine.txt");
 	run_ok(&p, 2, &rr);
 	const char *out = rr.res.tests[0].out;
 	char ids[128];
@@ -43,16 +44,22 @@ static void test_ids_dropped(void **state)
 	assert_non_null(strstr(out, "CapPrm:\t0000000000000000\n"));
 	assert_non_null(strstr(out, "CapEff:\t0000000000000000\n"));
 	assert_non_null(strstr(out, "CapAmb:\t0000000000000000\n"));
-	assert_string_equal(rr.res.tests[1].out, "xwrote\n");
-	/* the workdir and the plan's files were handed to the plan's user */
+	/* the program could neither delete nor overwrite a plan file */
+	assert_string_equal(rr.res.tests[1].out, "xwrote\nx");
+	/* before the tests the workdir and the plan's files were sealed:
+	 * root's, sticky; the program's own files stay its own */
 	struct stat sb;
 	char path[512];
 	assert_int_equal(stat(g_dir, &sb), 0);
-	assert_int_equal(sb.st_uid, test_uid());
+	assert_int_equal(sb.st_uid, 0);
+	assert_int_equal(sb.st_mode & 07777, 01777);
 	snprintf(path, sizeof(path), "%s/mine.txt", g_dir);
 	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_uid, 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
+	snprintf(path, sizeof(path), "%s/new.txt", g_dir);
+	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_uid, test_uid());
-	assert_int_equal(sb.st_gid, test_uid());
 	rr_free(&rr);
 	wire_plan_free(&p);
 
