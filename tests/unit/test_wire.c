@@ -379,6 +379,54 @@ static void test_result_error_and_incomplete(void **state)
 	wire_result_free(&r);
 }
 
+static void test_artifacts_roundtrip(void **state)
+{
+	struct wire_outcome o;
+	struct wire_buf b = {0};
+	struct wire_result r;
+	char err[128];
+	memset(&o, 0, sizeof(o));
+	o.is_compile = 1;
+	assert_int_equal(wire_artifact_add(&o, "Program.exe", 0755, "MZ\0\n", 4), 0);
+	assert_int_equal(wire_artifact_add(&o, "Program.pdb", 0644, "", 0), 0);
+	assert_int_equal(wire_put_str(&b, "result", "1"), 0);
+	assert_int_equal(wire_outcome_encode(&o, &b), 0);
+	assert_int_equal(wire_put_str(&b, "end", ""), 0);
+	assert_int_equal(wire_result_decode(b.data, b.len, &r, err, sizeof(err)), 0);
+	assert_true(r.has_compile);
+	assert_int_equal(r.compile.nartifacts, 2);
+	assert_string_equal(r.compile.artifacts[0].name, "Program.exe");
+	assert_int_equal(r.compile.artifacts[0].mode, 0755);
+	assert_int_equal(r.compile.artifacts[0].len, 4);
+	assert_memory_equal(r.compile.artifacts[0].data, "MZ\0\n", 4);
+	assert_int_equal(r.compile.artifacts[1].len, 0);
+	wire_result_free(&r);
+	wire_buf_free(&b);
+	wire_outcome_free(&o);
+
+	/* artifacts only on the compile outcome, never with a path */
+	const char *bad1 = "result 1\n1\noutcome 1\n1\nartifact 4\nmain\nend 0\n\n";
+	assert_true(wire_result_decode(bad1, strlen(bad1), &r, err, sizeof(err)) < 0);
+	wire_result_free(&r);
+	const char *bad2 = "result 1\n1\noutcome 7\ncompile\nartifact 6\n../x/y\nend 0\n\n";
+	assert_true(wire_result_decode(bad2, strlen(bad2), &r, err, sizeof(err)) < 0);
+	wire_result_free(&r);
+
+	struct wire_plan p, q;
+	memset(&p, 0, sizeof(p));
+	p.workdir = "/tmp";
+	p.uid = p.gid = -1;
+	char *argv[] = {"true", NULL};
+	p.run.argv = argv;
+	p.run.argc = 1;
+	p.emit = 1;
+	assert_int_equal(wire_plan_encode(&p, &b), 0);
+	assert_int_equal(wire_plan_decode(b.data, b.len, &q, err, sizeof(err)), 0);
+	assert_int_equal(q.emit, 1);
+	wire_plan_free(&q);
+	wire_buf_free(&b);
+}
+
 static void test_strv(void **state)
 {
 	char **v = NULL;
@@ -409,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_reader_limits),
 		cmocka_unit_test(test_result_roundtrip),
 		cmocka_unit_test(test_result_error_and_incomplete),
+		cmocka_unit_test(test_artifacts_roundtrip),
 		cmocka_unit_test(test_strv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
