@@ -191,7 +191,23 @@ static int fill_plan(struct dock_state *s, struct wire_plan *p)
 	free(p->cg_cpu);
 	p->cg_mem = p->cg_pids = p->cg_cpu = NULL;
 	p->cg_v2 = 0;
+	/* The container's pids cgroup (PidsLimit) bounds processes. Without
+	 * cgroup dirs the runner would fall back to RLIMIT_NPROC, which counts
+	 * every process of uid 1001 on the host: all containers together. */
+	p->compile.lim.pids = p->run.lim.pids = 0;
 	return 0;
+}
+
+/* The container's pids limit: the largest the plan asks for (or the
+ * config's), plus the runner itself. */
+static uint64_t plan_pids(const struct wire_plan *p, uint64_t cfg_pids)
+{
+	uint64_t n = cfg_pids;
+	if (p->run.lim.pids > n)
+		n = p->run.lim.pids;
+	if (p->has_compile && p->compile.lim.pids > n)
+		n = p->compile.lim.pids;
+	return n ? n + 1 : 0;
 }
 
 static long now_ms(void)
@@ -381,6 +397,7 @@ static int dock_execute(void *state, const struct backend_job *job,
 	memset(&sc, 0, sizeof(sc));
 	memset(res, 0, sizeof(*res));
 	dock_demux_init(&sc.dm);
+	uint64_t pids = plan_pids(job->plan, job->runner->limits.pids_limit);
 	if ((rc = fill_plan(s, job->plan)) < 0 ||
 	    (rc = wire_plan_encode(job->plan, &plan)) < 0) {
 		snprintf(err, errlen, "encoding the plan: %s", strerror(-rc));
@@ -400,6 +417,8 @@ static int dock_execute(void *state, const struct backend_job *job,
 		goto out;
 	}
 	dock_spec_from_cfg(&spec, s->cfg, job->runner);
+	if (pids)
+		spec.pids_limit = pids;
 	spec.memory = step_memory(&job->plan->run, spec.memory);
 	if (job->plan->has_compile) {
 		uint64_t cm = step_memory(&job->plan->compile, spec.memory);

@@ -175,6 +175,10 @@ for l in open("/proc/mounts"):
 print("home", sorted(os.listdir("/home/sandbox")))
 print("pid1", open("/proc/1/cmdline").read().split("\0")[0])
 print("lang", os.environ.get("LANG"))
+for f in ("/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max"):
+    if os.path.exists(f):
+        print("pids", open(f).read().strip())
+        break
 '''
 
 
@@ -196,6 +200,8 @@ def case_hardening():
     say(lines.get("home") == "['plan']", "the staging dir holds this job's plan only", out)
     say(lines.get("pid1") == "/runlet/runlet-runner", "runlet-runner is PID 1", out)
     say(lines.get("lang") == "py", "LANG is the language code", out)
+    say(lines.get("pids", "max").isdigit() and int(lines["pids"]) <= 200,
+        "the container has a pids limit", out)
 
 
 SECRET_A = "RUNLET_SECRET_A_" + os.urandom(6).hex()
@@ -262,6 +268,7 @@ def case_isolation_bind():
 def case_crash_cleanup():
     root = tempfile.mkdtemp(prefix="runlet-staging-crash-")
     os.chmod(root, 0o700)
+    killed = []
     for mode in ("archive", "bind"):
         env = dict(os.environ, RUNLET_DOCKER_STAGING=mode, RUNLET_DOCKER_STAGING_DIR=root)
         env.pop("CONFIG_PATH", None)
@@ -280,6 +287,7 @@ def case_crash_cleanup():
             time.sleep(0.1)
         p.send_signal(signal.SIGKILL)
         p.wait()
+        killed.append(p.pid)
         os.unlink(jf)
         say(seen is not None, f"{mode}: a job's container ran when runlet was killed")
         st, _ = api("GET", f"/containers/{seen}/json") if seen else (404, None)
@@ -294,8 +302,9 @@ def case_crash_cleanup():
         say(st == 404, f"{mode}: the next runlet removed the dead one's container")
         if mode == "bind":
             say(os.listdir(root) == [], f"{mode}: and its staging dir", str(os.listdir(root)))
-    vols = [v["Name"] for v in runlet_volumes()]
-    say(vols == [], "no runlet volume left", str(vols))
+    vols = [v["Name"] for v in runlet_volumes()
+            if any(f"/{pid}/" in (v.get("Labels") or {}).get("runlet.owner", "") for pid in killed)]
+    say(vols == [], "no volume of the killed runlets left", str(vols))
     shutil.rmtree(root, ignore_errors=True)
 
 
