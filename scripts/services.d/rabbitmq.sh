@@ -42,10 +42,25 @@ running() {
 	[ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
 }
 
+# Processes of this node (the wrapper script and the Erlang VM), found by
+# the node's own HOME in their command line or environment: left over from
+# a wrapper that died, they would keep the port.
+node_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		if { tr '\0' '\n' < "$p/cmdline"; } 2>/dev/null | grep -qxF -- "$root/home" ||
+		   { tr '\0' '\n' < "$p/environ"; } 2>/dev/null | grep -qxF -- "HOME=$root/home"; then
+			echo "${p#/proc/}"
+		fi
+	done
+}
+
 start() {
 	if running && amqp_ready; then
 		return 0
 	fi
+	# a half-dead node (its wrapper gone) would hold the port: clear it
+	stop
 	if ! [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
 		echo "rabbitmq.sh: rabbitmq-server is not installed (apt-get install rabbitmq-server, or bash scripts/setup.sh test)" >&2
 		return 1
@@ -103,19 +118,20 @@ CONF
 }
 
 stop() {
-	running || { rm -f "$pidfile"; return 0; }
-	local pid
-	pid=$(cat "$pidfile")
-	# The wrapper script turns SIGTERM into an orderly broker shutdown.
-	kill -TERM "$pid" 2>/dev/null || true
+	local pids left
+	pids="$( { [ -f "$pidfile" ] && cat "$pidfile"; node_pids; } | sort -u)"
+	rm -f "$pidfile"
+	[ -n "$pids" ] || return 0
+	# The wrapper script turns SIGTERM into an orderly broker shutdown; the
+	# VM itself shuts down in order on SIGTERM too.
+	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
 	for _ in $(seq 1 120); do
-		kill -0 "$pid" 2>/dev/null || break
+		left=
+		for p in $pids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+		[ -n "$left" ] || return 0
 		sleep 0.25
 	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-	fi
-	rm -f "$pidfile"
+	for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
 }
 
 case ${1:-} in
