@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 ORDER = ["native_tests", "native_submission", "docker", "throughput", "compile", "memory",
-         "profile"]
+         "wheretime"]
 # target rows, in the order of the task's table
 TARGETS = [
     ("py_per_test", "native per-test overhead, Python hello"),
@@ -181,7 +181,7 @@ def ms(v):
 def profile_section(r):
     out = ["## Where the time goes", ""]
     if not r:
-        return out + ["Not profiled (bench/profile.py did not run).", ""]
+        return out + ["Not profiled (bench/wheretime.py did not run).", ""]
     if r.get("skipped") or r.get("error"):
         return out + [f"Not profiled: {r.get('skipped') or r.get('error')}", ""]
     d = r["series"]["profile"]
@@ -342,9 +342,9 @@ def main():
         lines += [f"![ratios and daemon memory]({date}.png)", ""]
     lines += ["## Details", ""]
     for name in ORDER:
-        if name in recs and name != "profile":
+        if name in recs and name != "wheretime":
             lines += bench_section(recs[name])
-    lines += profile_section(recs.get("profile"))
+    lines += profile_section(recs.get("wheretime"))
     with open(os.path.join(results, f"{date}.md"), "w") as f:
         f.write("\n".join(lines).rstrip() + "\n")
     with open(os.path.join(results, f"{date}.json"), "w") as f:

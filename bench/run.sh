@@ -5,7 +5,7 @@
 # skipping does not stop the others; the report says what happened to each.
 #   BENCH_QUICK=1        short run (fewer rounds, 1 000 daemon jobs)
 #   BENCH_ONLY="a b"     run only these (native_tests native_submission docker
-#                        throughput compile memory profile)
+#                        throughput compile memory wheretime)
 #   BENCH_ROUNDS=N       rounds of the side-by-side benchmarks
 #   BENCH_MEM_JOBS=N     daemon jobs of the memory benchmark
 #   BUILD=dir            runlet's build directory (default build)
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 BUILD=$(realpath -m "${BUILD:-build}")
 PY=${PYTHON:-/usr/bin/python3}
 DATE=${BENCH_DATE:-$(date +%F)}
-ALL=(native_tests native_submission docker throughput compile memory profile)
+ALL=(native_tests native_submission docker throughput compile memory wheretime)
 read -r -a ONLY <<< "${BENCH_ONLY:-${ALL[*]}}"
 
 log() { printf 'bench: %s\n' "$*" >&2; }

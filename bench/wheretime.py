@@ -10,7 +10,7 @@
 2. Syscall counts from a full strace -ff -T of one run each: how many
    syscalls each part makes (exact) and what they cost under strace
    (inflated: use the shares, not the times), and the slowest single calls.
-Writes profile.json into the raw directory; the report turns it into the
+Writes wheretime.json into the raw directory; the report turns it into the
 "where the time goes" section.
 """
 import collections
@@ -26,7 +26,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import benchlib as bl  # noqa: E402
 
-NAME = "profile"
+NAME = "wheretime"
 TITLE = "Where the time goes (native backend)"
 REPS = 3 if bl.QUICK else 5
 N_CPP = 100
