@@ -314,6 +314,8 @@ static void test_child_state(void **state)
 	add_test(&p, 1, "", 0);
 	run_ok(&p, 1, &rr);
 	const char *out = rr.res.tests[0].out;
+	if (!strstr(out, "SigIgn:\t0000000000000000\n"))
+		print_message("child state:\n%s\n", out);
 	/* exactly fds 0, 1, 2 */
 	assert_non_null(strstr(out, "fd 0\nfd 1\nfd 2\nuid"));
 	assert_non_null(strstr(out, "SigBlk:\t0000000000000000\n"));
