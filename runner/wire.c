@@ -191,6 +191,8 @@ int wire_plan_encode(const struct wire_plan *p, struct wire_buf *out)
 		rc |= wire_put_u64(out, "test", p->tests[i].num);
 		rc |= wire_put(out, "input", p->tests[i].input, p->tests[i].len);
 	}
+	if (rc == 0 && p->parallel > 1)
+		rc = wire_put_u64(out, "parallel", p->parallel);
 	if (rc == 0 && p->emit)
 		rc = wire_put_str(out, "emit", "1");
 	if (rc == 0)
@@ -396,6 +398,8 @@ int wire_plan_decode(const char *buf, size_t len, struct wire_plan *p,
 			test->len = vl;
 			if (!test->input)
 				rc = -ENOMEM;
+		} else if (strcmp(tag, "parallel") == 0) {
+			rc = parse_u64(v, vl, &p->parallel);
 		} else if (strcmp(tag, "emit") == 0) {
 			rc = parse_u64(v, vl, &u);
 			p->emit = u != 0;

@@ -14,6 +14,7 @@
  *   step "compile"|"run", then arg*, env*, and the limits
  *     cpu_ms wall_ms mem_kb out_kb err_kb errmax_kb fsize_kb nofile stack_kb pids
  *   test <num> / input <bytes>                        (repeated)
+ *   parallel <n>  (optional: run up to n tests at once; default 1)
  *   emit "1"      (optional: after a successful compile, send back every
  *                  regular file it left at the top of workdir)
  *   end ""
@@ -117,6 +118,8 @@ struct wire_plan {
 	struct wire_test *tests;
 	size_t ntests;
 	int emit;        /* 1: send back what the compile made (artifacts) */
+	uint64_t parallel; /* tests run at once; 0 and 1 mean one at a time.
+			    * Outcomes are still reported in plan order. */
 };
 
 /* Most a runner sends back of a compile's artifacts, in all. */
