@@ -30,6 +30,9 @@ struct cfg_limits {
 	uint64_t max_run_timeout_ms; /* max_run_timeout (s) */
 	uint64_t max_mem_limit;      /* max_mem_limit (size) */
 	uint64_t max_output_limit;   /* max_output_limit (size) */
+	uint64_t parallel_tests;     /* parallel_tests: most tests of one
+				      * submission run at once when cores are
+				      * idle; 0 = the number of cores, 1 = off */
 };
 
 struct cfg_runner {

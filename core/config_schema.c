@@ -98,6 +98,7 @@ static const struct cfg_key limit_keys[] = {
 	NUM("max_run_timeout", K_SECS, L, max_run_timeout_ms, 0, F_ZERO_OK),
 	NUM("max_mem_limit", K_SIZE, L, max_mem_limit, 0, F_ZERO_OK),
 	NUM("max_output_limit", K_SIZE, L, max_output_limit, 0, F_ZERO_OK),
+	NUM("parallel_tests", K_UINT, L, parallel_tests, 0, F_ZERO_OK),
 };
 #undef L
 static const struct cfg_table limits_table = {limit_keys, ARR(limit_keys), NULL, 0};

@@ -41,6 +41,8 @@ struct runlet_ctx {
 	char runner_path[PATH_MAX];
 	char host[256];
 	struct cache *cache;      /* owned or NULL: the compile cache */
+	long ncpu;                /* online cores */
+	atomic_long busy;         /* judgements in progress */
 	atomic_ulong seq;
 };
 
@@ -139,6 +141,10 @@ int runlet_ctx_open_cfg(const struct runlet_ctx_opts *opts, struct cfg *cfg,
 		return -ENOMEM;
 	ctx->cfg = cfg;
 	atomic_init(&ctx->seq, 0);
+	atomic_init(&ctx->busy, 0);
+	ctx->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ctx->ncpu < 1)
+		ctx->ncpu = 1;
 	(void)exe_dir(dir, sizeof(dir));
 	if (gethostname(ctx->host, sizeof(ctx->host) - 1) < 0)
 		snprintf(ctx->host, sizeof(ctx->host), "unknown");
@@ -375,6 +381,28 @@ static int cache_lookup(struct runlet_ctx *ctx, struct judge_state *st,
 	return 1;
 }
 
+/* Tests of one submission run at once on the cores no other judgement is
+ * using, bounded by parallel_tests (and by the container's CPU share on
+ * docker). busy counts this judgement too. */
+static uint64_t parallel_for(const struct runlet_ctx *ctx,
+			     const struct cfg_runner *cr, const char *bname,
+			     long busy, size_t ntests)
+{
+	long idle = ctx->ncpu - (busy - 1);
+	uint64_t max = cr->limits.parallel_tests ? cr->limits.parallel_tests
+						 : (uint64_t)ctx->ncpu;
+	if (strcmp(bname, "docker") == 0 && cr->cpu_cores >= 1.0 &&
+	    (uint64_t)cr->cpu_cores < max)
+		max = (uint64_t)cr->cpu_cores;
+	if (idle < 1)
+		idle = 1;
+	if ((uint64_t)idle < max)
+		max = (uint64_t)idle;
+	if (max > ntests)
+		max = ntests;
+	return max ? max : 1;
+}
+
 static void cache_store(struct runlet_ctx *ctx, const char *key,
 			const struct wire_result *wr)
 {
@@ -437,6 +465,8 @@ int runlet_judge(struct runlet_ctx *ctx, const struct job *job,
 	st.info = &info;
 	char key[CACHE_KEY_HEX];
 	int cached = cache_lookup(ctx, &st, cr, bname, &plan, key);
+	long busy = atomic_fetch_add(&ctx->busy, 1) + 1;
+	plan.parallel = parallel_for(ctx, cr, bname, busy, job->ntests);
 	if (st.oom) {
 		rc = -ENOMEM;
 		goto done;
@@ -452,6 +482,7 @@ int runlet_judge(struct runlet_ctx *ctx, const struct job *job,
 		.progress_arg = &st,
 	};
 	rc = be->ops->execute(be->state, &bj, &wr, err, sizeof(err));
+	atomic_fetch_sub(&ctx->busy, 1);
 	if (rc < 0) {
 		log_event(RUNLET_LOG_ERROR, "backend_failed", "backend=%s job=%s error=\"%s\"",
 			  bname, job_id, err);
