@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -28,8 +29,20 @@ static int st_signals(struct child_state *c)
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		/* glibc refuses its internal signals with EINVAL: skip them */
-		if (sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL)
+		if (sigaction(sig, &dfl, NULL) == 0)
+			continue;
+		if (errno != EINVAL)
+			return -errno;
+		/* glibc refuses its internal signals (32, 33) with EINVAL, but
+		 * they may have come in ignored: reset them with the raw call */
+		struct {
+			void *handler;
+			unsigned long flags;
+			void *restorer;
+			unsigned long mask;
+		} kact = {0};
+		if (syscall(SYS_rt_sigaction, sig, &kact, NULL, sizeof(kact.mask)) < 0 &&
+		    errno != EINVAL)
 			return -errno;
 	}
 	sigemptyset(&none);
