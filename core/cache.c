@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ENTRY_VERSION "1"
+#define ENTRY_VERSION "2"
 
 struct cache {
 	int dirfd;          /* owned */
@@ -274,6 +274,11 @@ static int parse_entry(const char *buf, size_t len, struct wire_outcome *o)
 	if (rc == 0 && (!r.complete || !r.has_compile || r.ntests ||
 			!r.compile.nartifacts))
 		rc = -EPROTO;
+	/* an empty executable is a damaged entry, never a compiler's output */
+	for (size_t i = 0; rc == 0 && i < r.compile.nartifacts; i++)
+		if (r.compile.artifacts[i].len == 0 &&
+		    (r.compile.artifacts[i].mode & 0111))
+			rc = -EPROTO;
 	if (rc == 0) {
 		*o = r.compile;
 		memset(&r.compile, 0, sizeof(r.compile));
@@ -404,6 +409,9 @@ int cache_put(struct cache *c, const char *hex, const struct wire_outcome *o)
 
 	if (!is_key(hex) || !o->is_compile || !o->nartifacts)
 		return -EINVAL;
+	for (size_t i = 0; i < o->nartifacts; i++)
+		if (o->artifacts[i].len == 0 && (o->artifacts[i].mode & 0111))
+			return -EINVAL;
 	if (wire_put_str(&b, "result", WIRE_VERSION) < 0 ||
 	    wire_outcome_encode(o, &b) < 0 || wire_put_str(&b, "end", "") < 0) {
 		wire_buf_free(&b);

@@ -124,10 +124,9 @@ static void scan(struct dock_collect *c)
 			if (c->open_compile)
 				c->compile_done = 1;
 			c->open_done = !(c->open_compile && c->need_artifact);
-		} else if (c->open != SIZE_MAX && tl == 8 &&
-			   memcmp(tag, "artifact", 8) == 0) {
-			c->open_done = 1;
 		}
+		/* a compile outcome that carries artifacts (artifact, amode,
+		 * adata, repeated) ends only at the next boundary */
 		c->scan = end;
 	}
 }
