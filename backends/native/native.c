@@ -30,30 +30,16 @@
 #include "core/config.h"
 #include "features.h"
 #include "mounts.h"
+#include "pool.h"
 #include "rmtree.h"
 #include "sandbox.h"
 
-#define NAT_NEWROOT_PARENT "/run/runlet"
-#define NAT_NEWROOT "/run/runlet/root"
-#define NAT_CLONE_FLAGS                                                      \
-	(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+#include "nat.h"
 
-struct nat_state {
-	const struct cfg *cfg;
-	int full;        /* 1: the namespace sandbox; 0: plain (insecure) */
-	int use_cg;      /* submission cgroups */
-	int cgns;        /* a cgroup namespace per sandbox */
-	int seccomp;
-	long uid, gid;   /* the sandbox user; -1: keep (plain, not root) */
-	struct sbx_features feat;
-	char runner[PATH_MAX];
-	char workdir[PATH_MAX]; /* inside path (full) or host temp dir (plain) */
-	int plain_fd;           /* plain: the temp dir */
-	pthread_mutex_t plain_lock;
-	atomic_ulong seq;
-	char cfg_mask[PATH_MAX];
-	const char *masks[2];
-};
+struct sbx_pool *sbx_native_pool(void *native_state)
+{
+	return native_state ? ((struct nat_state *)native_state)->pool : NULL;
+}
 
 static const char *nat_workdir(void *state, const struct cfg_runner *runner)
 {
@@ -198,6 +184,12 @@ static int nat_open(const struct cfg *cfg, const struct backend_opts *opts,
 	}
 	if (miss >= 0)
 		log_degraded(st);
+	unsigned psize = sbx_pool_size_env();
+	if (st->full && psize &&
+	    (rc = sbx_pool_open(cfg, psize, nat_make, st, &st->pool)) < 0) {
+		snprintf(err, errlen, "native sandbox: pool: %s", strerror(-rc));
+		goto fail;
+	}
 	*state = st;
 	return 0;
 fail:
@@ -211,6 +203,7 @@ static void nat_close(void *state)
 	struct nat_state *st = state;
 	if (!st)
 		return;
+	sbx_pool_close(st->pool);
 	if (st->plain_fd >= 0) {
 		(void)sbx_rmtree_contents(st->plain_fd);
 		close(st->plain_fd);
@@ -222,20 +215,9 @@ static void nat_close(void *state)
 
 /* ---- execute, step by step ---- */
 
-struct nat_call {
-	struct nat_state *st;
-	const struct backend_job *job;
-	struct sbx_budget budget;
-	struct sbx_cg cg;
-	int have_cg;
-	struct wire_buf enc;
-	struct sbx_mount_plan *mounts;
-	struct sbx_child_args child;
-	struct sbx_run run;
-};
 
 /* 1. what the whole submission may use */
-static int step_budget(struct nat_call *c, char *err, size_t errlen)
+int nat_step_budget(struct nat_call *c, char *err, size_t errlen)
 {
 	const struct cfg_runner *r = c->job->runner;
 	uint64_t tmpfs = r ? r->limits.tmpfs_size : c->st->cfg->limits.tmpfs_size;
@@ -247,7 +229,7 @@ static int step_budget(struct nat_call *c, char *err, size_t errlen)
 }
 
 /* 2. the submission cgroup */
-static int step_cgroup(struct nat_call *c, char *err, size_t errlen)
+int nat_step_cgroup(struct nat_call *c, char *err, size_t errlen)
 {
 	char name[96];
 	if (!c->st->use_cg)
@@ -311,7 +293,7 @@ static int step_encode(struct nat_call *c, char *err, size_t errlen)
 }
 
 /* 5. the mount table of this sandbox, and the init's arguments */
-static int step_mounts(struct nat_call *c, char *err, size_t errlen)
+int nat_step_mounts(struct nat_call *c, char *err, size_t errlen)
 {
 	struct nat_state *st = c->st;
 	struct sbx_child_args *a = &c->child;
@@ -353,6 +335,17 @@ static int step_mounts(struct nat_call *c, char *err, size_t errlen)
 /* 6. the sandbox itself */
 static int step_run(struct nat_call *c, char *err, size_t errlen)
 {
+	if (c->have_warm) {
+		struct sbx_spawn wp = {
+			.plan = c->enc.data,
+			.plan_len = c->enc.len,
+			.deadline_ms = c->budget.deadline_ms,
+			.out_max = c->budget.out_max,
+		};
+		memset(&c->run, 0, sizeof(c->run));
+		sbx_finish(&c->warm.proc, &wp, &c->run);
+		return 0;
+	}
 	struct sbx_spawn sp = {
 		.child = &c->child,
 		.clone_flags = c->st->full ? NAT_CLONE_FLAGS : 0,
@@ -419,13 +412,15 @@ static int step_result(struct nat_call *c, struct wire_result *res, char *err,
 	return 0;
 }
 
-static void teardown(struct nat_call *c)
+void nat_teardown(struct nat_call *c)
 {
 	if (c->have_cg && sbx_cg_destroy(&c->cg, 2000) < 0)
 		fprintf(stderr, "runlet: native sandbox: cgroup %s could not be "
 				"removed (processes left in it?)\n", c->cg.mem);
 	if (!c->st->full && c->st->plain_fd >= 0)
 		(void)sbx_rmtree_contents(c->st->plain_fd);
+	if (c->have_warm)
+		sbx_proc_kill(&c->warm.proc); /* a no-op once sbx_finish ran */
 	free(c->mounts);
 	wire_buf_free(&c->enc);
 	sbx_run_free(&c->run);
@@ -442,16 +437,27 @@ static int nat_execute(void *state, const struct backend_job *job,
 	c.job = job;
 	if (!c.st->full)
 		pthread_mutex_lock(&c.st->plain_lock);
-	if ((rc = step_budget(&c, err, errlen)) < 0 ||
-	    (rc = step_cgroup(&c, err, errlen)) < 0 ||
-	    (rc = step_plan(&c, err, errlen)) < 0 ||
+	if ((rc = nat_step_budget(&c, err, errlen)) < 0)
+		goto out;
+	/* a pre-made sandbox of this language whose limits cover the job's,
+	 * or one made now */
+	if (sbx_pool_take(c.st->pool, job->runner, c.budget.mem_bytes,
+			  c.budget.pids, &c.warm)) {
+		c.have_warm = 1;
+		c.cg = c.warm.cg;
+		c.have_cg = c.warm.have_cg;
+	} else if ((rc = nat_step_cgroup(&c, err, errlen)) < 0) {
+		goto out;
+	}
+	if ((rc = step_plan(&c, err, errlen)) < 0 ||
 	    (rc = step_encode(&c, err, errlen)) < 0 ||
-	    (rc = step_mounts(&c, err, errlen)) < 0 ||
+	    (!c.have_warm && (rc = nat_step_mounts(&c, err, errlen)) < 0) ||
 	    (rc = step_run(&c, err, errlen)) < 0 ||
 	    (rc = step_result(&c, res, err, errlen)) < 0)
 		goto out;
 out:
-	teardown(&c);
+	nat_teardown(&c);
+	sbx_pool_used(c.st->pool, job->runner);
 	if (!c.st->full)
 		pthread_mutex_unlock(&c.st->plain_lock);
 	return rc;

@@ -166,8 +166,44 @@ static void pump(pid_t pid, int in_w, int out_r, int err_r,
 	close_fd(&err_r);
 }
 
-int sbx_execute(const struct sbx_spawn *sp, struct sbx_run *r, char *err,
-		size_t errlen)
+void sbx_proc_init(struct sbx_proc *p)
+{
+	p->pid = -1;
+	p->in_w = p->out_r = p->err_r = -1;
+	p->setup_ms = 0;
+}
+
+void sbx_proc_kill(struct sbx_proc *p)
+{
+	int status;
+	if (p->pid > 0) {
+		kill(p->pid, SIGKILL);
+		while (waitpid(p->pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	p->pid = -1;
+	close_fd(&p->in_w);
+	close_fd(&p->out_r);
+	close_fd(&p->err_r);
+}
+
+int sbx_proc_gone(struct sbx_proc *p)
+{
+	int status;
+	pid_t w;
+	if (p->pid <= 0)
+		return 1;
+	while ((w = waitpid(p->pid, &status, WNOHANG | __WALL)) < 0 &&
+	       errno == EINTR)
+		;
+	if (w == 0)
+		return 0;
+	p->pid = -1; /* reaped (or not ours any more): never signalled again */
+	return 1;
+}
+
+int sbx_start(const struct sbx_spawn *sp, struct sbx_proc *p, int *status,
+	      char *err, size_t errlen)
 {
 	int sv[2] = {-1, -1}, po[2] = {-1, -1}, pe[2] = {-1, -1},
 	    pr[2] = {-1, -1};
@@ -175,9 +211,9 @@ int sbx_execute(const struct sbx_spawn *sp, struct sbx_run *r, char *err,
 	int rc = 0;
 	pid_t pid = -1;
 	uint64_t t0 = sbx_now_ms();
-	uint64_t deadline = t0 + sp->deadline_ms;
 
-	memset(r, 0, sizeof(*r));
+	sbx_proc_init(p);
+	*status = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
 	    pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
 	    pipe2(pr, O_CLOEXEC) < 0) {
@@ -214,9 +250,9 @@ int sbx_execute(const struct sbx_spawn *sp, struct sbx_run *r, char *err,
 	ssize_t n;
 	while ((n = read(pr[0], &rep, sizeof(rep))) < 0 && errno == EINTR)
 		;
-	r->setup_ms = sbx_now_ms() - t0;
 	if (n == (ssize_t)sizeof(rep)) {
-		reap(pid, deadline, r);
+		while (waitpid(pid, status, __WALL) < 0 && errno == EINTR)
+			;
 		pid = -1;
 		rc = -(rep.err ? rep.err : EIO);
 		if (rep.step == SBX_STEP_MOUNTS && rep.index >= 0 &&
@@ -234,15 +270,17 @@ int sbx_execute(const struct sbx_spawn *sp, struct sbx_run *r, char *err,
 		}
 		goto out;
 	}
-	pump(pid, sv[0], po[0], pe[0], sp, deadline, r);
-	sv[0] = po[0] = pe[0] = -1;
-	reap(pid, deadline, r);
+	p->pid = pid;
+	p->in_w = sv[0];
+	p->out_r = po[0];
+	p->err_r = pe[0];
+	p->setup_ms = sbx_now_ms() - t0;
 	pid = -1;
-	r->total_ms = sbx_now_ms() - t0;
+	sv[0] = po[0] = pe[0] = -1;
 out:
 	if (pid > 0) {
 		kill(pid, SIGKILL);
-		while (waitpid(pid, &r->status, __WALL) < 0 && errno == EINTR)
+		while (waitpid(pid, status, __WALL) < 0 && errno == EINTR)
 			;
 	}
 	if (stack != MAP_FAILED)
@@ -256,4 +294,29 @@ out:
 	close_fd(&pr[0]);
 	close_fd(&pr[1]);
 	return rc;
+}
+
+void sbx_finish(struct sbx_proc *p, const struct sbx_spawn *sp,
+		struct sbx_run *r)
+{
+	uint64_t t0 = sbx_now_ms();
+	uint64_t deadline = t0 + sp->deadline_ms;
+	pump(p->pid, p->in_w, p->out_r, p->err_r, sp, deadline, r);
+	p->in_w = p->out_r = p->err_r = -1;
+	reap(p->pid, deadline, r);
+	p->pid = -1;
+	r->setup_ms = p->setup_ms;
+	r->total_ms = p->setup_ms + (sbx_now_ms() - t0);
+}
+
+int sbx_execute(const struct sbx_spawn *sp, struct sbx_run *r, char *err,
+		size_t errlen)
+{
+	struct sbx_proc p;
+	memset(r, 0, sizeof(*r));
+	int rc = sbx_start(sp, &p, &r->status, err, errlen);
+	if (rc < 0)
+		return rc;
+	sbx_finish(&p, sp, r);
+	return 0;
 }

@@ -35,7 +35,39 @@ struct sbx_spawn {
 	size_t out_max;               /* most stdout accepted */
 };
 
-/* Run it. 0 when the runner ran (whatever it said; r->status tells how it
+/* A started sandbox: the init has exec'd the runner, which waits for its
+ * plan on in_w. The trusted side's ends, close-on-exec. */
+struct sbx_proc {
+	pid_t pid;         /* the init; -1 once reaped */
+	int in_w;          /* the plan goes here */
+	int out_r, err_r;  /* the runner's stdout and stderr */
+	uint64_t setup_ms; /* clone to exec of the runner */
+};
+
+/* Empty (pid and fds -1). */
+void sbx_proc_init(struct sbx_proc *p);
+
+/* clone() the init and wait until it exec'd the runner (sp->plan is not
+ * used). 0 with *p filled in, or -errno with err set (a setup step failed,
+ * named; *status is the reaped init's waitpid status). */
+int sbx_start(const struct sbx_spawn *sp, struct sbx_proc *p, int *status,
+	      char *err, size_t errlen);
+
+/* Feed sp->plan to a started sandbox, collect its output under
+ * sp->deadline_ms (counted from now), reap it. Consumes *p: afterwards its
+ * pid and fds are -1, so the same sandbox can never be fed twice. r must be
+ * zeroed. */
+void sbx_finish(struct sbx_proc *p, const struct sbx_spawn *sp,
+		struct sbx_run *r);
+
+/* SIGKILL and reap the init (if not reaped yet) and close the fds. */
+void sbx_proc_kill(struct sbx_proc *p);
+
+/* 1 when the init has ended (it is reaped then and pid is -1), 0 while it
+ * is alive. */
+int sbx_proc_gone(struct sbx_proc *p);
+
+/* sbx_start then sbx_finish. 0 when the runner ran (whatever it said; r->status tells how it
  * ended), or -errno with err set: a step of the init failed (named), or
  * clone/pipes failed. r is filled in either way; free with sbx_run_free. */
 int sbx_execute(const struct sbx_spawn *sp, struct sbx_run *r, char *err,

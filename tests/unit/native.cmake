@@ -8,6 +8,10 @@ set_target_properties(test_native_probe PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CM
 runlet_unit_test(test_native_sandbox SOURCES test_native_sandbox.c LIBS runlet_native)
 add_dependencies(test_native_sandbox test_native_probe runlet-runner)
 set_tests_properties(unit.test_native_sandbox PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+# The pool of pre-forked single-use sandboxes (as root).
+runlet_unit_test(test_native_pool SOURCES test_native_pool.c LIBS runlet_native)
+add_dependencies(test_native_pool test_native_probe runlet-runner)
+set_tests_properties(unit.test_native_pool PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 # `runlet doctor` on this host: every required feature present (as root).
 add_test(NAME unit.native_doctor
   COMMAND sh -c "[ \"$(id -u)\" = 0 ] || { echo 'SKIP: doctor needs root'; exit 77; }; exec \"$0\" doctor" $<TARGET_FILE:runlet>)

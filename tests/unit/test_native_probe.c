@@ -102,11 +102,16 @@ static void report(struct wire_buf *b)
 		if (fd >= 0)
 			close(fd);
 	}
+	struct stat st;
+	/* a sandbox is used once: no earlier run's file, its own pid ns */
+	add(b, "seen_before=%s\n", stat("probe.txt", &st) == 0 ? "yes" : "no");
+	ssize_t nl = readlink("/proc/self/ns/pid", s, sizeof(s) - 1);
+	s[nl > 0 ? nl : 0] = '\0';
+	add(b, "pidns=%s\n", s);
 	int fd = open("probe.txt", O_WRONLY | O_CREAT, 0644);
 	add(b, "workdir_write=%s\n", fd >= 0 ? "OK" : strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	struct stat st;
 	if (stat(".", &st) == 0) {
 		snprintf(s, sizeof(s), "workdir_owner=%d\n", (int)st.st_uid);
 		wire_buf_append(b, s, strlen(s));
