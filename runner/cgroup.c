@@ -384,3 +384,41 @@ int cg_step_destroy(struct cg_step *cg, char *err, size_t errlen)
 	cg->ndirs = 0;
 	return first;
 }
+
+/* Drain and remove base/name if it exists. */
+static int remove_named(int v2, const char *base, const char *name, char *err,
+			size_t errlen)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s", base, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int rc = dir_drain(v2, dirfd);
+	close(dirfd);
+	if (rc == 0)
+		rc = dir_remove(path);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot empty and remove cgroup %s: %s",
+			 path, strerror(-rc));
+	return rc;
+}
+
+int cg_step_remove(const struct cg_conf *conf, const char *name, char *err,
+		   size_t errlen)
+{
+	if (conf->v2)
+		return v2_base(conf) ? remove_named(1, v2_base(conf), name, err,
+						    errlen)
+				     : 0;
+	const char *dirs[3] = {conf->mem, conf->pids, conf->cpu};
+	int first = 0;
+	for (int i = 0; i < 3; i++) {
+		int rc = dirs[i] ? remove_named(0, dirs[i], name, err, errlen) : 0;
+		if (rc < 0 && first == 0)
+			first = rc;
+	}
+	return first;
+}

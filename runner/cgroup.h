@@ -71,4 +71,9 @@ void cg_step_stats(struct cg_step *cg, uint64_t *peak_kb, int *have_peak,
 /* Kill until empty, remove the cgroup(s), close everything. Idempotent. */
 int cg_step_destroy(struct cg_step *cg, char *err, size_t errlen);
 
+/* Kill what is in the step cgroup called name, if there is one, and remove
+ * it: for a step whose owner (a parallel worker) died. 0 or -errno. */
+int cg_step_remove(const struct cg_conf *conf, const char *name, char *err,
+		   size_t errlen);
+
 #endif /* RUNLET_RUNNER_CGROUP_H */

@@ -194,7 +194,10 @@ int ex_run(struct ex_env *env, const struct ex_step *st, const char *in,
 	env->seq++;
 	if (cg_enabled(&env->cg)) {
 		char name[32];
-		snprintf(name, sizeof(name), "s%u", env->seq);
+		if (env->par_test)
+			snprintf(name, sizeof(name), EX_CG_TEST, env->par_test);
+		else
+			snprintf(name, sizeof(name), "s%u", env->seq);
 		rc = cg_step_create(&env->cg, name, lim, &cgs, err, errlen);
 		if (rc < 0)
 			return rc;

@@ -28,9 +28,16 @@ struct ex_env {
 	struct cg_conf cg;
 	int close_fallback_max;
 	unsigned seq;                     /* steps so far, names cgroups */
+	unsigned par_test;                /* parallel worker: 1 + the index of
+					   * the test it runs, names its cgroup
+					   * (EX_CG_TEST); 0: "s<seq>" */
 	struct blob out, err;             /* capture buffers, reused */
 	char note[PATH_MAX + 256];         /* the last outcome's note */
 };
+
+/* Step cgroup name of test index i - 1 in a parallel run: unique in the
+ * run whichever worker runs it, so the parent can remove it too. */
+#define EX_CG_TEST "t%u"
 
 /* A step prepared once and run any number of times. */
 struct ex_step {

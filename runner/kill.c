@@ -38,7 +38,15 @@ static void reap_ready(void)
  * of the buffer is never mistaken for another. Every pid listed is the
  * runner's unreaped child, so it cannot have been reused. Returns how many
  * it found, -1 when the kernel does not list children. */
-static long kill_children(int fd)
+static int kept(pid_t pid, const pid_t *keep, size_t nkeep)
+{
+	for (size_t i = 0; i < nkeep; i++)
+		if (keep[i] == pid)
+			return 1;
+	return 0;
+}
+
+static long kill_children(int fd, const pid_t *keep, size_t nkeep)
 {
 	char buf[4096];
 	long found = 0;
@@ -53,7 +61,7 @@ static long kill_children(int fd)
 				in_num = 1;
 				continue;
 			}
-			if (in_num && cur > 0) {
+			if (in_num && cur > 0 && !kept(cur, keep, nkeep)) {
 				kill(cur, SIGKILL);
 				waitpid(cur, NULL, __WALL);
 				round++;
@@ -82,10 +90,30 @@ void kl_leftovers(struct cg_step *cg, int is_pid1)
 	}
 	int fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		if (kill_children(fd) > KL_MAX_ROUNDS)
+		if (kill_children(fd, NULL, 0) > KL_MAX_ROUNDS)
 			fprintf(stderr, "runlet-runner: gave up killing the "
 					"step's orphans after %d\n", KL_MAX_ROUNDS);
 		close(fd);
 	}
 	reap_ready();
+}
+
+void kl_orphans_except(const pid_t *keep, size_t nkeep)
+{
+	int fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (kill_children(fd, keep, nkeep) > KL_MAX_ROUNDS)
+			fprintf(stderr, "runlet-runner: gave up killing a dead "
+					"worker's orphans after %d\n", KL_MAX_ROUNDS);
+		close(fd);
+	}
+	/* reap only what is not kept: a kept worker's exit is its owner's */
+	for (;;) {
+		siginfo_t si;
+		si.si_pid = 0;
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 ||
+		    si.si_pid == 0 || kept(si.si_pid, keep, nkeep))
+			break;
+		waitpid(si.si_pid, NULL, __WALL);
+	}
 }

@@ -11,6 +11,7 @@
 #ifndef RUNLET_RUNNER_KILL_H
 #define RUNLET_RUNNER_KILL_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "runner/cgroup.h"
@@ -26,5 +27,10 @@ void kl_step_group(pid_t pgid, struct cg_step *cg);
  * the cgroup, the runner's re-parented orphans and, as PID 1 (is_pid1),
  * the whole namespace. */
 void kl_leftovers(struct cg_step *cg, int is_pid1);
+
+/* Parallel tests, after a worker died: kill and reap the caller's children
+ * (the dead worker's re-parented tests and their orphans), generation after
+ * generation, except the pids in keep (the live workers). */
+void kl_orphans_except(const pid_t *keep, size_t nkeep);
 
 #endif /* RUNLET_RUNNER_KILL_H */

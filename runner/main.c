@@ -23,6 +23,10 @@
  * only as PID 1 of its own pid namespace, everything else with kill(-1). The result records go to stdout as each
  * step ends; the runner's own diagnostics go to stderr.
  *
+ * With plan.parallel = n > 1 the tests (not the compile) run in up to n
+ * worker processes at once, each worker doing the above for its tests;
+ * outcomes still go out in plan order (par.h).
+ *
  * Exit status: 0 when the plan was processed (whatever the programs did),
  * 1 after an "error" record (the runner could not go on). */
 #include <errno.h>
@@ -41,6 +45,7 @@
 #include "runner/exec.h"
 #include "runner/files.h"
 #include "runner/kill.h"
+#include "runner/par.h"
 #include "runner/plan_load.h"
 #include "runner/report.h"
 #include "runner/seccomp_filter.h"
@@ -202,6 +207,12 @@ static int run_plan(struct runner *r)
 		return rc;
 	/* prepared after the compile, which may create the program */
 	ex_prepare(&r->env, &r->plan.run, &st);
+	if (r->plan.parallel > 1 && r->plan.ntests > 1)
+		return par_run(&r->env, &st, &r->plan, &r->inputs,
+			       r->plan.parallel > PAR_MAX_WORKERS
+				       ? PAR_MAX_WORKERS
+				       : (unsigned)r->plan.parallel,
+			       &r->out, r->err, sizeof(r->err));
 	for (size_t i = 0; i < r->plan.ntests; i++) {
 		const struct wire_test *t = &r->plan.tests[i];
 		memset(&o, 0, sizeof(o));

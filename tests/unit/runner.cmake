@@ -19,7 +19,7 @@ runlet_unit_test(test_runner_cg
   LIBS runlet_wire
   WRAP mkdir rmdir)
 
-foreach(t test_runner_plan test_runner_cgroups)
+foreach(t test_runner_plan test_runner_cgroups test_runner_par)
   runlet_unit_test(${t} SOURCES ${t}.c LIBS runner_testlib)
   add_dependencies(${t} runlet-runner runner_helper)
 endforeach()

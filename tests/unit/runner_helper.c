@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int h_alloc(int argc, char **argv)
@@ -51,6 +52,23 @@ static int h_busy(void)
 {
 	for (volatile unsigned long i = 0;; i++)
 		;
+	return 0;
+}
+
+/* Burn ms milliseconds of this process's CPU time, then exit. */
+static int h_cpuspin(int argc, char **argv)
+{
+	long ms = argc > 2 ? atol(argv[2]) : 200;
+	struct timespec ts;
+	for (volatile unsigned long i = 0;; i++) {
+		if ((i & 0xffff) != 0)
+			continue;
+		if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+			return 2;
+		if (ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= ms)
+			break;
+	}
+	printf("spun %ld\n", ms);
 	return 0;
 }
 
@@ -228,6 +246,8 @@ int main(int argc, char **argv)
 		return h_forkcount(argc, argv);
 	if (!strcmp(m, "busy"))
 		return h_busy();
+	if (!strcmp(m, "cpuspin"))
+		return h_cpuspin(argc, argv);
 	if (!strcmp(m, "segv"))
 		return raise(SIGSEGV);
 	if (!strcmp(m, "probe"))
