@@ -87,8 +87,10 @@ def measure(wd, image):
                 "--entrypoint", "sh", image, "-c", loop]
     out_path = os.path.join(wd.path, "existing.out")
 
+    cfg = bl.bench_config(wd, base=bl.CONFIG_LOCAL)
+
     def runlet():
-        t, res = bl.runlet_run(job, backend="docker", config=bl.CONFIG_LOCAL)
+        t, res = bl.runlet_run(job, cfg, backend="docker")
         bl.require_ok(res, "docker py10")
         return t
 

@@ -40,7 +40,7 @@ def run():
 
 def measure(wd, url):
     n = mq.Names("mem")
-    cfg = mq.write_config(os.path.join(wd.path, "config.yaml"), n, 2)
+    cfg = mq.write_config(wd, n, 2)
     cl = mq.Client(url, n)
     cl.cleanup()
     cl.declare()

@@ -27,25 +27,39 @@ def run():
         wd.close()
 
 
+def cache_entries(path="/var/cache/runlet/compile"):
+    try:
+        return len(os.listdir(path))
+    except OSError:
+        return 0
+
+
 def measure(wd):
     job = wd.json("py_1.json", bl.job("py", bl.PY_HELLO, ["1\n"], ["hello, world"]))
     main_py = wd.file("main.py", bl.PY_HELLO)
     inp = wd.inputs("in", ["1\n"])
 
-    def runlet():
-        t, res = bl.runlet_run(job)
+    cfg = bl.bench_config(wd)
+
+    def runlet(config=cfg):
+        t, res = bl.runlet_run(job, config)
         bl.require_ok(res, "py_1")
         return t
+
+    def runlet_repo():
+        return runlet(bl.CONFIG)
 
     def bare():
         return bl.floor([bl.PY_BIN, main_py], inputs=inp, env=bl.PY_ENV, cwd=wd.path)["total"]
 
     runlet()
+    runlet_repo()
     bare()
-    rl, base = [], []
+    rl, repo, base = [], [], []
     for i in range(bl.ROUNDS * PAIRS):
-        r, b = bl.ordered(i, runlet, bare)
+        r, rr, b = bl.ordered(i, runlet, runlet_repo, bare)
         rl.append(r)
+        repo.append(rr)
         base.append(b)
         if i % PAIRS == PAIRS - 1:
             bl.log(f"{NAME}: round {i // PAIRS + 1}/{bl.ROUNDS}: runlet {r * 1e3:.1f} ms, "
@@ -54,10 +68,16 @@ def measure(wd):
                          "native fixed cost per submission (1-test Python hello)",
                          rl, base, "one bare python3 exec",
                          target={"kind": "overhead_le", "value": 0.005,
-                                 "text": "<= 5 ms over one bare exec"})]
+                                 "text": "<= 5 ms over one bare exec"}),
+            bl.ratio_row("fixed_per_submission_repo",
+                         "the same with the repo's config.yaml as is (the machine's compile "
+                         f"cache, {cache_entries()} entries)", repo, base, "one bare python3 exec")]
     notes = [f"{bl.ROUNDS * PAIRS} pairs ({bl.ROUNDS} rounds of {PAIRS}); each side is a "
              "whole process timed by bench-floor (runlet: `runlet run -` with the job on "
-             "stdin; bare: python3 main.py with the input on stdin)."]
+             "stdin; bare: python3 main.py with the input on stdin).",
+             "The target row uses the benchmark's copy of config.yaml (its own, empty compile "
+             "cache); the repo's config as is shares the machine's cache, which `runlet run` "
+             "looks over at every start."]
     return rows, notes, None, {"rounds": bl.ROUNDS * PAIRS}
 
 

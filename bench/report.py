@@ -185,11 +185,20 @@ def profile_section(r):
     if r.get("skipped") or r.get("error"):
         return out + [f"Not profiled: {r.get('skipped') or r.get('error')}", ""]
     d = r["series"]["profile"]
+    out += [f"- {n}" for n in r.get("notes", [])] + [""]
+    if "fixed" in d:
+        out += timeline_section(d)
+    if "py_counts" in d:
+        out += counts_section(d)
+    return out + findings(d) + [""]
+
+
+def timeline_section(d):
     fx = d["fixed"]
     total = fx["total (fork of runlet -> its exit)"]
-    out += [f"Traced with `strace -f --seccomp-bpf` on process events only (clone, execve, "
-            f"exit_group, setpgid), so other syscalls run untraced; medians of {d['reps']} runs.",
-            "", "**One-test Python submission** (`runlet run`, native):", "",
+    out = [f"Timelines from `perf trace` on the kernel's process tracepoints (fork, exec, "
+           f"exit, setpgid entry): nothing is stopped or slowed; medians of {d['reps']} runs.",
+           "", "**One-test Python submission** (`runlet run`, native):", "",
             "| phase | ms | share |", "|---|---|---|"]
     for k, v in fx.items():
         share = "" if k.startswith("total") else f"{v / total * 100:.0f} %"
@@ -202,43 +211,85 @@ def profile_section(r):
             "| phase | runlet ms | bare ms |", "|---|---|---|"]
     for k, (a, b) in d["per_test"].items():
         out.append(f"| {k} | {ms(a)} | {ms(b)} |")
-    out += ["", "**Syscalls by part** (full `strace -ff -T`: counts are exact, times are "
+    if d.get("busy"):
+        out += ["", "**Syscall time in the one-test Python submission** (`perf trace -s`, "
+                "tracepoint based, but some 10–15 µs are added to every call, so many cheap calls look dearer than they are; waits on pipes and children "
+                "left out; runlet-runner is the sandbox's first process, before and after it "
+                "execs the runner):", "",
+                "| process | syscall | calls | total ms | longest ms |", "|---|---|---|---|---|"]
+        for comm, rows in d["busy"].items():
+            for n, calls, total, mx in rows:
+                out.append(f"| {comm} | {n} | {calls:.0f} | {total * 1e3:.2f} | {mx * 1e3:.2f} |")
+    return out + [""]
+
+
+def counts_section(d):
+    out = ["**Syscalls by part** (full `strace -ff -T`: counts are exact, times are "
             "inflated by tracing; read them as shares):", "",
             "| run | part | syscalls | most frequent (count) |", "|---|---|---|---|"]
     for label, key in (("py, 1 test", "py_counts"), (f"C++, {d['per_test_tests']} tests", "cpp_counts")):
         for part, s in d[key]["parts"].items():
             top = ", ".join(f"{n} {k}" for n, k, _ in s["top"][:6])
             out.append(f"| {label} | {part} | {s['calls']} | {top} |")
-    out += ["", "**Slowest single calls** of runlet, the sandbox setup and the runner in the "
-            "one-test Python run (waits on pipes/children left out):", "",
+    out += ["", "**Slowest single calls** of runlet, the sandbox setup and the runner in one "
+            "traced one-test Python run (waits on pipes/children left out; which calls "
+            "show up here varies from run to run):", "",
             "| where | call | ms (under strace) |", "|---|---|---|"]
     for who, name, dur, line in d["py_counts"]["slowest"][:8]:
         line = line.replace("|", "\\|")
         out.append(f"| {who} | `{line[:150]}` | {dur * 1e3:.2f} |")
-    # findings derived from the numbers
+    dirs = d["py_counts"]["parts"]["runlet process (main thread)"].get("dirs")
+    if dirs:
+        out += ["", "Directories whose entries runlet's main thread names most (one-test "
+                "Python run): " + ", ".join(f"`{p}` {k}" for p, k in dirs) + "."]
+    return out + [""]
+
+
+def findings(d):
+    out = ["Findings:", ""]
+    if "fixed" in d:
+        out += timeline_findings(d)
+    for comm, rows in (d.get("busy") or {}).items():
+        if rows:
+            n, calls, total, mx = rows[0]
+            out.append(f"- In {comm}, the syscall taking most time is {n}: {calls:.0f} calls, "
+                       f"{total * 1e3:.2f} ms in all, the longest {mx * 1e3:.2f} ms.")
+    if "py_counts" in d and d["py_counts"]["slowest"]:
+        slow = d["py_counts"]["slowest"][0]
+        out.append(f"- The slowest single call is in {slow[0]}: `{slow[3][:110]}` "
+                   f"({slow[2] * 1e3:.1f} ms under strace).")
+        part = d["py_counts"]["parts"]["runlet process (main thread)"]
+        if part.get("dirs"):
+            p, k = part["dirs"][0]
+            out.append(f"- runlet's own start names `{p}` {k} times "
+                       f"({part['calls']} syscalls in its main thread in all).")
+    return out
+
+
+def timeline_findings(d):
+    fx = d["fixed"]
+    total = fx["total (fork of runlet -> its exit)"]
+    out = []
     phases = [(k, v) for k, v in fx.items() if not k.startswith("total")]
     big = max(phases, key=lambda kv: kv[1] if "program" not in kv[0] else -1)
-    slow = d["py_counts"]["slowest"][0] if d["py_counts"]["slowest"] else None
     pt = d["per_test"]
     whole = pt.get("per test (fork -> next fork)", (None, None))
     setup = pt.get("fork -> exec (child setup)", (None, None))
     between = pt.get("exit -> next fork (reap, measure, report, next step's setup)", (None, None))
     sched = pt.get("  of which fork -> child's setpgid (child scheduled, signals reset)", (None, None))
-    out += ["", "Findings:", "",
-            f"- Fixed cost: the largest part is *{big[0].split(':')[0]}*, {ms(big[1])} ms "
-            f"({big[1] / total * 100:.0f} % of the submission)."]
-    if slow:
-        out.append(f"- The slowest single call is in {slow[0]}: `{slow[3][:110]}` "
-                   f"({slow[2] * 1e3:.1f} ms under strace).")
+    out.append(f"- Fixed cost: the largest part is *{big[0].split(':')[0]}*, {ms(big[1])} ms "
+               f"({big[1] / total * 100:.0f} % of the submission); all but the program: "
+               f"{ms(total - fx['the program (exec -> exit)'])} ms.")
     if whole[0] and whole[1]:
         out.append(f"- Per test, runlet spends {ms(whole[0])} ms from fork to next fork against "
                    f"{ms(whole[1])} ms bare: {ms(setup[0] - setup[1])} ms more between fork and "
                    f"exec and {ms(between[0] - between[1])} ms more between exit and the next fork.")
     if sched[0] is not None:
-        out.append(f"- Of the fork → exec gap, {ms(sched[0])} ms pass before the child's first "
-                   "own step (setpgid after resetting signals); the rest (go signal, rlimits, "
-                   "ids, seccomp) is small.")
-    return out + [""]
+        go = pt.get("  of which setpgid -> exec (wait for go, rlimits, ids, seccomp)", (None,))[0]
+        out.append(f"- Of runlet's fork → exec, {ms(sched[0])} ms pass before the child's "
+                   f"setpgid (scheduled, signals reset) and {ms(go)} ms from there to exec "
+                   "(the runner's go after the cgroup moves, rlimits, ids, seccomp).")
+    return out
 
 
 def chart(recs, ids, png, raw):

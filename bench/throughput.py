@@ -42,7 +42,7 @@ def run():
 
 def one_round(url, wd, rnd):
     n = mq.Names(f"tput{rnd}")
-    cfg = mq.write_config(os.path.join(wd.path, f"config{rnd}.yaml"), n, WORKERS)
+    cfg = mq.write_config(wd, n, WORKERS)
     cl = mq.Client(url, n)
     d = None
     try:

@@ -121,7 +121,7 @@ def floor(argv, inputs=(), env=None, cwd=None, repeat=1, jobs=1, out=None,
     return {"runs": runs, "total": total, "ok": bad == 0}
 
 
-def runlet_run(job_path, backend="native", config=CONFIG, extra=()):
+def runlet_run(job_path, config, backend="native", extra=()):
     """Judge job_path with `runlet run`, timed by bench-floor (the job goes in
     on stdin). Returns (wall seconds, result dict)."""
     fd, out = tempfile.mkstemp(prefix="bench-result-", suffix=".json")
@@ -190,6 +190,26 @@ class Workdir:
 
     def close(self):
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def bench_config(wd, base=CONFIG, parallel=None, name=None, extra=""):
+    """A copy of a repo config for one benchmark: the compile cache in the
+    benchmark's own directory (every run starts from an empty cache, and the
+    machine's cache is neither used nor filled), parallel_tests when given,
+    context_path made absolute (the copy lives elsewhere), extra appended.
+    Returns its path."""
+    import re
+    text = open(base).read()
+    text = re.sub(r"(?m)^context_path:.*$", f"context_path: {SRC}", text)
+    if parallel is not None:
+        if re.search(r"(?m)^parallel_tests:", text):
+            text = re.sub(r"(?m)^parallel_tests:.*$", f"parallel_tests: {parallel}", text)
+        else:
+            text += f"\nparallel_tests: {parallel}\n"
+    if not re.search(r"(?m)^compile_cache:", text):
+        text += f"\ncompile_cache:\n  dir: {os.path.join(wd.path, 'compile-cache')}\n"
+    text += extra
+    return wd.file(name or f"config-{parallel or 'default'}.yaml", text)
 
 
 def compile_cpp(wd, src_name="main.cpp", bin_name="main"):

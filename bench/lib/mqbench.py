@@ -57,12 +57,10 @@ class Names:
         self.results = p + "results"
 
 
-def write_config(path, n, workers):
-    """The repo's config.yaml plus a broker section naming n's queues."""
-    base = open(bl.CONFIG).read()
-    with open(path, "w") as f:
-        f.write(base)
-        f.write(f"""
+def write_config(wd, n, workers):
+    """The benchmark copy of config.yaml (bl.bench_config) plus a broker
+    section naming n's queues."""
+    return bl.bench_config(wd, name=f"config-{n.queue}.yaml", extra=f"""
 broker:
   queue: {n.queue}
   dead_letter_exchange: {n.dlx}
@@ -70,7 +68,6 @@ broker:
   results_queue: {n.results}
   workers: {workers}
 """)
-    return path
 
 
 class Client:
