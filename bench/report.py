@@ -25,6 +25,7 @@ TARGETS = [
     ("daemon_rss", "daemon RSS, 10 000 jobs vs 100"),
 ]
 CHART = [("py_per_test", "py per test"), ("cpp_per_test", "C++ per test"),
+         ("py_per_test_par", "py per test, parallel"), ("cpp_per_test_par", "C++ per test, parallel"),
          ("fixed_per_submission", "fixed / subm."), ("docker_runlet", "docker: runlet"),
          ("docker_existing", "docker run (old)"), ("throughput", "throughput"),
          ("compile_serve", "resubmit (serve)"), ("compile_run", "resubmit (run)")]
