@@ -166,6 +166,74 @@ static void cgroup_limits_case(int v2)
 	cg_parents_remove(&c);
 }
 
+/* parallel tests: each test its own step cgroup (memory, pids, CPU) while
+ * its neighbour runs; every step cgroup is gone afterwards */
+static void cgroup_parallel_case(int v2)
+{
+	struct cg_parents c;
+	if (not_root())
+		return;
+	if (cg_parents_make(&c, v2) < 0) {
+		host_lacks(1, 0, v2 ? "no cgroup v2 with memory and pids"
+				    : "no cgroup v1 memory and pids");
+		return;
+	}
+	struct wire_plan p;
+	struct rr rr;
+	eval_plan(&p);
+	plan_cgroups(&p, &c);
+	p.parallel = 2;
+	p.uid = test_uid();
+	p.gid = test_uid();
+	add_helper(&p);
+	p.run.lim.mem_kb = 64 * 1024;
+	p.run.lim.pids = 10;
+	p.run.lim.cpu_ms = 1000;
+	add_cmd(&p, 1, "exec ./runner_helper alloc 200");
+	add_cmd(&p, 2, "sleep 0.3; exec ./runner_helper alloc 20");
+	add_cmd(&p, 3, "exec ./runner_helper cpuspin 200");
+	add_cmd(&p, 4, "exec ./runner_helper cpuspin 200");
+	add_cmd(&p, 5, "exec ./runner_helper daemon 1000");
+	add_cmd(&p, 6, "sleep 0.3; echo alive");
+	run_ok(&p, 6, &rr);
+	const struct wire_outcome *o = rr.res.tests;
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(o[i].num, (uint64_t)i + 1);
+	assert_int_equal(o[0].status, RUNLET_EXIT_MEMORY);
+	assert_true(o[0].mem_kb <= 64 * 1024);
+	/* the neighbour of the OOM kill is fine, its peak its own */
+	assert_int_equal(o[1].status, RUNLET_EXIT_EXITED);
+	assert_false(o[1].oom);
+	assert_string_equal(o[1].out, "allocated 20\n");
+	assert_true(o[1].mem_kb >= 20 * 1024);
+	assert_true(o[1].mem_kb < 40 * 1024);
+	/* CPU per test from each test's own cgroup */
+	for (int i = 2; i < 4; i++) {
+		assert_int_equal(o[i].status, RUNLET_EXIT_EXITED);
+		assert_true(o[i].cpu_ms >= 190);
+		assert_true(o[i].cpu_ms < 330);
+	}
+	int pid = atoi(o[4].out);
+	assert_true(pid > 0);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	assert_false(file_has(path, "runner_helper"));
+	assert_string_equal(o[5].out, "alive\n");
+	rr_free(&rr);
+	wire_plan_free(&p);
+	cg_parents_remove(&c); /* fails if a step cgroup was left */
+}
+
+static void test_cgroup_v1_parallel(void **state)
+{
+	cgroup_parallel_case(0);
+}
+
+static void test_cgroup_v2_parallel(void **state)
+{
+	cgroup_parallel_case(1);
+}
+
 static void test_cgroup_v1_limits(void **state)
 {
 	cgroup_limits_case(0);
@@ -277,6 +345,31 @@ static void test_pid1_namespace(void **state)
 	assert_string_equal(rr.res.tests[3].out, "alive\n");
 	rr_free(&rr);
 	wire_plan_free(&p);
+
+	/* parallel: a test's orphan dies with its test while the neighbour
+	 * runs on; the runner's kill(-1) waits for the end */
+	eval_plan(&p);
+	step_env(&p.run, nsenv);
+	p.parallel = 2;
+	add_cmd(&p, 1, "%s daemon 1000; echo parent gone", helper_path());
+	add_cmd(&p, 2, "sleep 0.6; echo alive");
+	add_cmd(&p, 3, "sleep 0.2; for p in /proc/[0-9]*; do cat $p/comm; done");
+	run_plan_with(&p, prefix, &rr);
+	assert_true(rr.decoded);
+	assert_null(rr.res.error);
+	assert_true(rr.res.complete);
+	assert_int_equal(WEXITSTATUS(rr.wstatus), 0);
+	assert_int_equal(rr.res.ntests, 3);
+	assert_non_null(strstr(rr.res.tests[0].out, "parent gone"));
+	assert_string_equal(rr.res.tests[1].out, "alive\n");
+	/* the runner, two workers, test 2's shell and sleep, test 3's shell */
+	assert_null(strstr(rr.res.tests[2].out, "runner_helper"));
+	int runners = 0;
+	for (const char *q = rr.res.tests[2].out; (q = strstr(q, "runlet-runner\n")); q++)
+		runners++;
+	assert_int_equal(runners, 3);
+	rr_free(&rr);
+	wire_plan_free(&p);
 }
 
 int main(void)
@@ -287,6 +380,8 @@ int main(void)
 		T(test_cgroup_v1_limits),
 		T(test_cgroup_v2_limits),
 		T(test_cgroup_v2_kill_and_cpu),
+		T(test_cgroup_v1_parallel),
+		T(test_cgroup_v2_parallel),
 		T(test_pid1_namespace),
 	};
 	return runner_tests_done(cmocka_run_group_tests(tests, NULL, NULL),
