@@ -169,8 +169,9 @@ static void gone(struct par *p, struct pw *w)
 	char note[160];
 	if (WIFSIGNALED(ws))
 		snprintf(note, sizeof(note), "the runner's worker for this test "
-			 "was killed by signal %d (out of memory in the sandbox?)",
-			 WTERMSIG(ws));
+			 "was killed by signal %d%s", WTERMSIG(ws),
+			 WTERMSIG(ws) == SIGKILL ? " (out of memory in the "
+						   "sandbox, or killed)" : "");
 	else
 		snprintf(note, sizeof(note), "the runner's worker for this test "
 			 "exited with status %d", WEXITSTATUS(ws));

@@ -3,9 +3,11 @@
 #include "runner/par.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "runner/kill.h"
@@ -60,6 +62,10 @@ _Noreturn void par_worker(const struct par_work *w, int task_fd,
 	/* the runner's capture buffers were not inherited (MADV_DONTFORK) */
 	memset(&env->out, 0, sizeof(env->out));
 	memset(&env->err, 0, sizeof(env->err));
+	/* killed with the runner, as its sequential tests would be */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
+	    getppid() != env->self)
+		_exit(1);
 	env->self = getpid();
 	env->is_pid1 = 0; /* never kill(-1): the other workers' tests run */
 	if (kl_init() < 0) {

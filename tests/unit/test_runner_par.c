@@ -112,6 +112,47 @@ static void test_cpu_per_test(void **state)
 	wire_plan_free(&p);
 }
 
+static void test_big_input_and_output(void **state)
+{
+	/* 8 MiB of input per test: the tests read it all, and none counts
+	 * the inputs (or the runner) in its own memory; 3 MB of stdout each
+	 * comes back whole through the workers */
+	struct wire_plan p;
+	struct rr rr;
+	size_t n = 8u << 20;
+	char *in = pattern(n, 7);
+	for (int par = 1; par <= 2; par++) {
+		eval_plan(&p);
+		p.parallel = (uint64_t)par;
+		p.run.lim.out_kb = 8192;
+		add_cmd(&p, 1, "head -c 3000000 /dev/zero");
+		for (int i = 2; i <= 4; i++) {
+			/* a command line, then the bytes */
+			char head[] = "exec wc -c\n";
+			char *t = malloc(n + sizeof(head));
+			assert_non_null(t);
+			memcpy(t, head, sizeof(head) - 1);
+			memcpy(t + sizeof(head) - 1, in, n);
+			add_test(&p, (uint64_t)i, t, n + sizeof(head) - 1);
+			free(t);
+		}
+		add_cmd(&p, 5, "head -c 3000000 /dev/zero");
+		run_ok(&p, 5, &rr);
+		assert_int_equal(rr.res.tests[0].out_len, 3000000);
+		assert_int_equal(rr.res.tests[4].out_len, 3000000);
+		for (int i = 1; i < 4; i++) {
+			assert_int_equal(rr.res.tests[i].status, RUNLET_EXIT_EXITED);
+			/* read -r took the first line, wc counted the rest */
+			assert_true(rr.res.tests[i].out_len > 0);
+			assert_true(atol(rr.res.tests[i].out) > 0);
+			assert_true(rr.res.tests[i].mem_kb < 8192);
+		}
+		rr_free(&rr);
+		wire_plan_free(&p);
+	}
+	free(in);
+}
+
 static void test_limits_per_test(void **state)
 {
 	struct wire_plan p;
@@ -286,6 +327,7 @@ int main(void)
 		T(test_plan_order),
 		T(test_overlap),
 		T(test_cpu_per_test),
+		T(test_big_input_and_output),
 		T(test_limits_per_test),
 		T(test_orphan_gone_neighbour_alive),
 		T(test_dead_worker),
