@@ -14,12 +14,14 @@
 #include "backends/backend.h"
 #include "backends/docker/api.h"
 #include "backends/docker/collect.h"
+#include "backends/docker/run.h"
 #include "backends/docker/images.h"
 #include "backends/docker/spec.h"
 #include "backends/docker/staging.h"
 #include "backends/docker/stream.h"
 #include "backends/docker/sweep.h"
 #include "backends/docker/tar.h"
+#include "backends/docker/warm.h"
 #include "core/config.h"
 #include "core/log.h"
 
@@ -39,6 +41,8 @@ struct dock_state {
 	struct dock_image_ctx images;
 	unsigned char *ready;  /* per cfg->runners entry: image checked */
 	atomic_ulong seq;
+	struct dock_refill refill; /* the warm pool (pool_on) */
+	int pool_on;
 };
 
 static const char *dock_workdir(void *state, const struct cfg_runner *runner)
@@ -59,6 +63,9 @@ static void log_build(void *arg, const char *text, size_t len)
 	log_event(step ? RUNLET_LOG_INFO : RUNLET_LOG_DEBUG, "docker_build",
 		  "output=%s", log_quote(line, q, sizeof(q)));
 }
+
+static json_t *warm_body(void *arg, struct dock_client *c, size_t lang,
+			 char *err, size_t errlen);
 
 static int dock_open(const struct cfg *cfg, const struct backend_opts *opts,
 		     void **state, char *err, size_t errlen)
@@ -120,10 +127,18 @@ static int dock_open(const struct cfg *cfg, const struct backend_opts *opts,
 		log_event(RUNLET_LOG_INFO, "docker_swept", "removed=%d", n);
 	if (s->bind && (n = dock_staging_sweep(s->staging_root)) > 0)
 		log_event(RUNLET_LOG_INFO, "docker_staging_swept", "removed=%d", n);
-	if (cfg->docker.pool_size)
-		log_event(RUNLET_LOG_WARN, "docker_pool_unsupported",
-			  "pool_size=%llu note=\"runlet starts one container per job\"",
-			  (unsigned long long)cfg->docker.pool_size);
+	if (cfg->docker.pool_size && cfg->nrunners) {
+		s->refill.ep = &s->ep;
+		s->refill.ver = s->ver;
+		s->refill.body = warm_body;
+		s->refill.arg = s;
+		if ((rc = dock_refill_start(&s->refill, cfg->nrunners,
+					    (size_t)cfg->docker.pool_size, err, errlen)) < 0)
+			goto fail;
+		s->pool_on = 1;
+		log_event(RUNLET_LOG_INFO, "docker_pool", "pool_size=%llu languages=%zu",
+			  (unsigned long long)cfg->docker.pool_size, cfg->nrunners);
+	}
 	log_event(RUNLET_LOG_DEBUG, "docker_open", "engine=%s api=%s staging=%s",
 		  s->ep.display, s->ver, s->bind ? "bind" : "archive");
 	dock_client_free(c);
@@ -143,19 +158,26 @@ static void dock_close(void *state)
 	struct dock_state *s = state;
 	if (!s)
 		return;
+	if (s->pool_on)
+		dock_refill_stop(&s->refill);
 	free(s->ready);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	curl_global_cleanup();
 }
 
+static size_t runner_index(const struct dock_state *s, const struct cfg_runner *r)
+{
+	if (r >= s->cfg->runners && r < s->cfg->runners + s->cfg->nrunners)
+		return (size_t)(r - s->cfg->runners);
+	return s->cfg->nrunners;
+}
+
 static int ensure_image(struct dock_state *s, struct dock_client *c,
 			const struct cfg_runner *r, char *err, size_t errlen)
 {
-	size_t idx = s->cfg->nrunners;
+	size_t idx = runner_index(s, r);
 	int rc = 0;
-	if (r >= s->cfg->runners && r < s->cfg->runners + s->cfg->nrunners)
-		idx = (size_t)(r - s->cfg->runners);
 	pthread_mutex_lock(&s->lock);
 	if (idx < s->cfg->nrunners && s->ready[idx])
 		goto out;
@@ -210,28 +232,6 @@ static uint64_t plan_pids(const struct wire_plan *p, uint64_t cfg_pids)
 	return n ? n + 1 : 0;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-struct sink_ctx {
-	struct dock_demux dm;
-	struct dock_collect col;
-	int rc;
-};
-
-static int on_attach(void *arg, const char *p, size_t n)
-{
-	struct sink_ctx *sc = arg;
-	int rc = dock_demux_feed(&sc->dm, p, n, dock_collect_frame, &sc->col);
-	if (rc != 0)
-		sc->rc = rc;
-	return rc;
-}
-
 /* Put the plan into the container's volume before start. */
 static int put_plan(struct dock_client *c, const char *id, const char *dir,
 		    const struct wire_buf *plan, char *err, size_t errlen)
@@ -263,46 +263,28 @@ static uint64_t step_memory(const struct wire_step *st, uint64_t fallback)
 	return m && m < (6u << 20) ? (6u << 20) : m; /* the engine's minimum */
 }
 
-/* After the compile step, the container's memory goes down to the tests'
- * limit (the compiler's pages are freed by then; the tmpfs keeps only its
- * output). */
-/* 0 done, 1 the container ended meanwhile, -errno refused (its usage is
- * above mem: the running test is over its limit). */
-static int lower_memory(struct dock_client *c, const char *id, uint64_t mem)
+static int stream_pump(void *src, long timeout_ms, char *err, size_t errlen)
 {
-	char e2[512], q[600];
-	long t0 = now_ms();
-	json_t *r = json_pack("{s:I, s:I}", "Memory", (json_int_t)mem,
-			      "MemorySwap", (json_int_t)mem);
-	int rc = r ? dock_container_update(c, id, r, e2, sizeof(e2)) : -ENOMEM;
-	json_decref(r);
-	if (rc == 0) {
-		log_event(RUNLET_LOG_DEBUG, "docker_memory_lowered",
-			  "container=%.12s bytes=%llu ms=%ld", id,
-			  (unsigned long long)mem, now_ms() - t0);
-		return 0;
-	}
-	/* a container that ended meanwhile is no failure */
-	int gone = rc == -ENOMEM ? 0 : (strstr(e2, "stopped") || strstr(e2, "not found"));
-	log_event(gone ? RUNLET_LOG_DEBUG : RUNLET_LOG_WARN, "docker_update_failed",
-		  "container=%.12s error=%s", id, log_quote(e2, q, sizeof(q)));
-	return gone ? 1 : rc;
+	return dock_stream_pump(src, timeout_ms, err, errlen);
 }
 
-/* Attach, start, read until the end or the deadline. */
+/* Attach, start, read until the end or the deadline. After the compile
+ * step, the container's memory goes down to the tests' limit run_mem (the
+ * compiler's pages are freed by then; the tmpfs keeps only its output). */
 static int run_container(struct dock_client *c, const char *id,
 			 uint64_t deadline_ms, uint64_t run_mem,
-			 struct sink_ctx *sc, struct dock_fate *fate, char *err,
+			 struct dock_sink *sc, struct dock_fate *fate, char *err,
 			 size_t errlen)
 {
 	struct dock_stream *st = NULL;
-	char path[256], e2[512];
+	char path[256];
 	long status = 0;
 	int rc;
 
 	snprintf(path, sizeof(path),
 		 "/containers/%s/attach?stream=1&stdout=1&stderr=1", id);
-	if ((rc = dock_stream_open(c, "POST", path, on_attach, sc, &st, err, errlen)) < 0)
+	if ((rc = dock_stream_open(c, "POST", path, dock_sink_feed, sc, &st, err,
+				   errlen)) < 0)
 		return rc;
 	if ((rc = dock_stream_headers(st, 30000, &status, err, errlen)) < 0)
 		goto out;
@@ -313,71 +295,77 @@ static int run_container(struct dock_client *c, const char *id,
 	}
 	if ((rc = dock_container_start(c, id, err, errlen)) < 0)
 		goto out;
-	long end = now_ms() + (long)(deadline_ms > LONG_MAX / 2 ? LONG_MAX / 2 : deadline_ms);
-	long grace = 0;
-	for (;;) {
-		long t = now_ms();
-		if (!fate->deadline && t >= end) {
-			fate->deadline = 1;
-			dock_container_kill(c, id, e2, sizeof(e2));
-			grace = t + 15000;
-		}
-		if (fate->deadline && t >= grace) {
-			rc = 0; /* killed and the stream lingers: take what came */
-			break;
-		}
-		long wait = (fate->deadline ? grace : end) - t;
-		size_t before = sc->col.out.len;
-		rc = dock_stream_pump(st, wait > 20 ? 20 : wait, err, errlen);
-		if (rc == 1) {
-			rc = 0;
-			break;
-		}
-		if (rc == 0 && sc->col.out.len == before)
-			dock_collect_idle(&sc->col);
-		if (run_mem && sc->col.compile_done) {
-			if (lower_memory(c, id, run_mem) < 0) {
-				/* a test already holds more than its limit */
-				fate->oom = 1;
-				dock_container_kill(c, id, e2, sizeof(e2));
-			}
-			run_mem = 0;
-		}
-		if (rc < 0) {
-			if (sc->rc == -E2BIG)
-				snprintf(err, errlen,
-					 "runlet-runner wrote more than the plan allows (%llu bytes)",
-					 (unsigned long long)sc->col.out_limit);
-			else if (sc->rc == -EPROTO)
-				snprintf(err, errlen, "docker attach: a malformed stream frame");
-			dock_container_kill(c, id, e2, sizeof(e2));
-			goto out;
-		}
-	}
-	if (dock_demux_end(&sc->dm) < 0 && !fate->deadline) {
-		snprintf(err, errlen, "docker attach: the stream ended inside a frame");
-		rc = -EPROTO;
-	}
+	rc = dock_run_pump(c, id, deadline_ms, run_mem, stream_pump, st, sc, fate,
+			   err, errlen);
 out:
 	dock_stream_free(st);
 	return rc;
 }
 
-static int read_fate(struct dock_client *c, const char *id,
-		     struct dock_fate *fate, char *err, size_t errlen)
+/* The job on a warm container of its language: 0 or -errno (the job's
+ * outcome, to be collected), 1 when none could be had (go cold). The
+ * container is removed whatever happens: single use. */
+static int run_warm(struct dock_state *s, struct dock_client *c,
+		    const struct backend_job *job, const struct wire_buf *plan,
+		    const struct dock_spec *spec, uint64_t run_mem,
+		    struct dock_sink *sc, struct dock_fate *fate, char *err,
+		    size_t errlen)
 {
-	json_t *j = NULL;
-	int64_t code = -1;
-	int rc = dock_container_wait(c, id, 30000, &code, err, errlen);
-	if (rc < 0)
-		return rc;
-	fate->exit_code = code;
-	if ((rc = dock_container_inspect(c, id, &j, err, errlen)) < 0)
-		return rc;
-	json_t *state = json_object_get(j, "State");
-	fate->oom |= json_is_true(json_object_get(state, "OOMKilled"));
-	json_decref(j);
-	return 0;
+	size_t lang = runner_index(s, job->runner);
+	char e2[512], q[600];
+	struct dock_warm *w = s->pool_on && lang < s->cfg->nrunners
+				      ? dock_refill_take(&s->refill, c, lang)
+				      : NULL;
+	if (!w)
+		return 1;
+	long t0 = dock_now_ms();
+	int rc = dock_warm_update(c, w, spec->memory, spec->pids_limit, e2, sizeof(e2));
+	if (rc < 0) {
+		log_event(RUNLET_LOG_WARN, "docker_pool_update_failed",
+			  "container=%.12s error=%s note=\"the job gets a new container\"",
+			  w->id, log_quote(e2, q, sizeof(q)));
+		dock_warm_discard(c, w);
+		return 1;
+	}
+	log_event(RUNLET_LOG_INFO, "docker_pool_take", "container=%.12s job=%s lang=%s ms=%ld",
+		  w->id, job->job_id ? job->job_id : "", job->runner->code,
+		  dock_now_ms() - t0);
+	rc = dock_warm_run(c, w, plan->data, plan->len, fate->deadline_ms, run_mem,
+			   sc, fate, err, errlen);
+	if (rc == 0)
+		rc = dock_read_fate(c, w->id, fate, err, errlen);
+	dock_warm_discard(c, w);
+	return rc;
+}
+
+/* The create body of a warm container of cfg->runners[lang]. */
+static json_t *warm_body(void *arg, struct dock_client *c, size_t lang,
+			 char *err, size_t errlen)
+{
+	struct dock_state *s = arg;
+	const struct cfg_runner *r = &s->cfg->runners[lang];
+	struct dock_spec spec = {0};
+	char image[256], job[64];
+	const char *argv[] = {RUNNER_IN_IMAGE, NULL};
+	if (ensure_image(s, c, r, err, errlen) < 0)
+		return NULL;
+	if (dock_image_name(s->cfg, r->code, image, sizeof(image)) < 0) {
+		snprintf(err, errlen, "runner image name too long");
+		return NULL;
+	}
+	dock_spec_from_cfg(&spec, s->cfg, r);
+	spec.memory = step_memory(&(struct wire_step){0}, spec.memory);
+	spec.mount_target = NULL; /* the plan comes on stdin */
+	spec.open_stdin = 1;
+	spec.image = image;
+	spec.argv = argv;
+	snprintf(job, sizeof(job), "pool-%s", r->code);
+	spec.job_id = job;
+	spec.owner = s->owner;
+	json_t *body = dock_spec_json(&spec);
+	if (!body)
+		snprintf(err, errlen, "out of memory");
+	return body;
 }
 
 static int dock_execute(void *state, const struct backend_job *job,
@@ -386,7 +374,7 @@ static int dock_execute(void *state, const struct backend_job *job,
 	struct dock_state *s = state;
 	struct dock_client *c = NULL;
 	struct wire_buf plan = {0};
-	struct sink_ctx sc;
+	struct dock_sink sc;
 	struct dock_fate fate = {0};
 	struct dock_spec spec = {0};
 	json_t *body = NULL;
@@ -410,12 +398,6 @@ static int dock_execute(void *state, const struct backend_job *job,
 #endif
 	if ((rc = dock_client_new(&s->ep, s->ver, &c, err, errlen)) < 0)
 		goto out;
-	if ((rc = ensure_image(s, c, job->runner, err, errlen)) < 0)
-		goto out;
-	if ((rc = dock_image_name(s->cfg, job->runner->code, image, sizeof(image))) < 0) {
-		snprintf(err, errlen, "runner image name too long");
-		goto out;
-	}
 	dock_spec_from_cfg(&spec, s->cfg, job->runner);
 	if (pids)
 		spec.pids_limit = pids;
@@ -424,6 +406,20 @@ static int dock_execute(void *state, const struct backend_job *job,
 		uint64_t cm = step_memory(&job->plan->compile, spec.memory);
 		if (cm > spec.memory)
 			spec.memory = cm;
+	}
+	fate.deadline_ms = dock_deadline_ms(job->plan);
+	fate.mem_limit = step_memory(&job->plan->run, spec.memory);
+	uint64_t run_mem = step_memory(&job->plan->run, spec.memory);
+	if (!job->plan->has_compile || run_mem >= spec.memory)
+		run_mem = 0;
+	if ((rc = run_warm(s, c, job, &plan, &spec, run_mem, &sc, &fate, err,
+			   errlen)) <= 0)
+		goto done;
+	if ((rc = ensure_image(s, c, job->runner, err, errlen)) < 0)
+		goto out;
+	if ((rc = dock_image_name(s->cfg, job->runner->code, image, sizeof(image))) < 0) {
+		snprintf(err, errlen, "runner image name too long");
+		goto out;
 	}
 	if (s->bind) {
 		unsigned long seq = atomic_fetch_add(&s->seq, 1);
@@ -456,16 +452,14 @@ static int dock_execute(void *state, const struct backend_job *job,
 	if (!s->bind &&
 	    (rc = put_plan(c, id, spec.mount_target, &plan, err, errlen)) < 0)
 		goto out;
-	fate.deadline_ms = dock_deadline_ms(job->plan);
-	fate.mem_limit = step_memory(&job->plan->run, spec.memory);
-	uint64_t run_mem = step_memory(&job->plan->run, spec.memory);
-	if ((rc = run_container(c, id, fate.deadline_ms,
-				job->plan->has_compile && run_mem < spec.memory ? run_mem : 0,
-				&sc, &fate, err, errlen)) < 0)
+	if ((rc = run_container(c, id, fate.deadline_ms, run_mem, &sc, &fate, err,
+				errlen)) < 0)
 		goto out;
-	if ((rc = read_fate(c, id, &fate, err, errlen)) < 0)
+	if ((rc = dock_read_fate(c, id, &fate, err, errlen)) < 0)
 		goto out;
-	rc = dock_collect_finish(&sc.col, job->plan, &fate, res, err, errlen);
+done:
+	if (rc == 0)
+		rc = dock_collect_finish(&sc.col, job->plan, &fate, res, err, errlen);
 out:
 	if (id[0] && dock_container_remove(c, id, e2, sizeof(e2)) < 0)
 		log_event(RUNLET_LOG_WARN, "docker_remove_failed",

@@ -121,10 +121,11 @@ json_t *dock_spec_json(const struct dock_spec *s)
 		bad |= json_object_set_new(root, "WorkingDir", json_string(s->workdir)) < 0;
 		bad |= json_object_set(root, "Labels", labels) < 0;
 		bad |= json_object_set_new(root, "NetworkDisabled", json_true()) < 0;
-		bad |= json_object_set_new(root, "AttachStdin", json_false()) < 0;
+		bad |= json_object_set_new(root, "AttachStdin", json_boolean(s->open_stdin)) < 0;
 		bad |= json_object_set_new(root, "AttachStdout", json_true()) < 0;
 		bad |= json_object_set_new(root, "AttachStderr", json_true()) < 0;
-		bad |= json_object_set_new(root, "OpenStdin", json_false()) < 0;
+		bad |= json_object_set_new(root, "OpenStdin", json_boolean(s->open_stdin)) < 0;
+		bad |= json_object_set_new(root, "StdinOnce", json_boolean(s->open_stdin)) < 0;
 		bad |= json_object_set_new(root, "Tty", json_false()) < 0;
 		bad |= json_object_set(root, "HostConfig", host) < 0;
 	}

@@ -36,6 +36,9 @@ struct dock_spec {
 	 * before start (bind_source NULL) */
 	const char *mount_target;
 	const char *bind_source;
+	/* a warm (pooled) container: stdin open for one attach (StdinOnce),
+	 * the runner reads its plan there */
+	int open_stdin;
 };
 
 /* Fill the resource and hardening fields from the config (image, lang,

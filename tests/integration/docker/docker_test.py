@@ -24,7 +24,8 @@ import urllib.parse
 
 BUILD, SRC, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 RUNLET = os.path.join(BUILD, "runlet")
-CONFIG = os.path.join(SRC, "config.local.yaml")
+# RUNLET_DOCKER_IT_CONFIG: another config (e.g. with its own image names)
+CONFIG = os.environ.get("RUNLET_DOCKER_IT_CONFIG") or os.path.join(SRC, "config.local.yaml")
 SOCK = "/var/run/docker.sock"
 passed = failed = 0
 

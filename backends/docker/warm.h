@@ -1,0 +1,79 @@
+/* backends/docker: warm containers (docs/DOCKER.md "Warm pool").
+ *
+ * A warm container is created with the language's hardening and limits,
+ * stdin open (StdinOnce), attached with stdin (hijack.h) and started: its
+ * runner (no --plan) blocks reading its plan from stdin. A job takes one,
+ * sets what differs per job (memory, pids) through POST /update, writes
+ * the encoded plan and half-closes, then reads the outcomes as a cold
+ * container's. Single use: whatever happens, the container is removed
+ * after its job.
+ *
+ * The refiller is one thread per backend: it keeps each language at
+ * docker.pool_size ready containers (pool.h), discards idle ones whose
+ * stream has ended or has bytes (the container died, the attach broke),
+ * backs off after failures, and on stop removes everything it holds.
+ * Ownership: a struct dock_warm is owned by the pool while ready, then by
+ * the job that took it until dock_warm_discard. */
+#ifndef RUNLET_DOCK_WARM_H
+#define RUNLET_DOCK_WARM_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backends/docker/hijack.h"
+#include "backends/docker/pool.h"
+#include "backends/docker/run.h"
+
+struct dock_client;
+
+struct dock_warm {
+	char id[80];
+	size_t lang;
+	struct dock_hijack h;
+};
+
+/* create (body) -> attach with stdin -> start. 0 with *out, or -errno
+ * (a container already made is removed). */
+int dock_warm_make(struct dock_client *c, const struct dock_endpoint *ep,
+		   const char *ver, json_t *body, size_t lang,
+		   struct dock_warm **out, char *err, size_t errlen);
+/* Close its stream, remove the container (force, volumes), free. */
+void dock_warm_discard(struct dock_client *c, struct dock_warm *w);
+
+/* The per-job resources (Memory = MemorySwap, PidsLimit; 0 leaves one). */
+int dock_warm_update(struct dock_client *c, struct dock_warm *w, uint64_t mem,
+		     uint64_t pids, char *err, size_t errlen);
+/* Hand the plan over and read until the end (run.h). */
+int dock_warm_run(struct dock_client *c, struct dock_warm *w,
+		  const void *plan, size_t len, uint64_t deadline_ms,
+		  uint64_t run_mem, struct dock_sink *sc,
+		  struct dock_fate *fate, char *err, size_t errlen);
+
+/* Makes the create body of a warm container of lang (ensuring its image);
+ * NULL with err on failure. */
+typedef json_t *(*dock_warm_body_fn)(void *arg, struct dock_client *c,
+				      size_t lang, char *err, size_t errlen);
+
+struct dock_refill {
+	struct dock_pool pool;
+	const struct dock_endpoint *ep; /* borrowed until stop */
+	const char *ver;                /* borrowed until stop */
+	dock_warm_body_fn body;
+	void *arg;
+	pthread_t thread;
+	int started;
+};
+
+/* Start the refiller for nlangs languages of size each. */
+int dock_refill_start(struct dock_refill *r, size_t nlangs, size_t size,
+		      char *err, size_t errlen);
+/* A ready container of lang whose stream is intact, or NULL. Broken ones
+ * met on the way are removed (through c). */
+struct dock_warm *dock_refill_take(struct dock_refill *r,
+				   struct dock_client *c, size_t lang);
+/* Stop refilling, remove every pooled container, free the pool. */
+void dock_refill_stop(struct dock_refill *r);
+
+#endif /* RUNLET_DOCK_WARM_H */
