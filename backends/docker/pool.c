@@ -69,14 +69,20 @@ void *dock_pool_take(struct dock_pool *p, size_t lang)
 	return it;
 }
 
+/* The language with the fewest ready or being made (the first of those),
+ * so that every language gets its first warm container before any gets
+ * its second. */
 static int short_lang(struct dock_pool *p, size_t *lang)
 {
-	for (size_t i = 0; i < p->nlangs; i++)
-		if (p->langs[i].n + p->langs[i].making < p->size) {
+	size_t best = p->size;
+	for (size_t i = 0; i < p->nlangs; i++) {
+		size_t have = p->langs[i].n + p->langs[i].making;
+		if (have < best) {
+			best = have;
 			*lang = i;
-			return 1;
 		}
-	return 0;
+	}
+	return best < p->size;
 }
 
 static void deadline_in(struct timespec *end, long ms)

@@ -40,8 +40,9 @@ void dock_pool_destroy(struct dock_pool *p);
  * ready: the caller goes without). Wakes the refiller. */
 void *dock_pool_take(struct dock_pool *p, size_t lang);
 
-/* Wait up to wait_ms for a language that is short. 0 with *lang (counted as
- * being made), -ETIMEDOUT, or -ECANCELED once closing. */
+/* Wait up to wait_ms for a language that is short (the one with the fewest
+ * ready or being made first). 0 with *lang (counted as being made),
+ * -ETIMEDOUT, or -ECANCELED once closing. */
 int dock_pool_want(struct dock_pool *p, long wait_ms, size_t *lang);
 /* A made item joins lang's ready list: 0, or -ECANCELED when closing (the
  * caller removes it). */

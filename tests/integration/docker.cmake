@@ -1,8 +1,8 @@
 # The docker backend against a real dockerd (scripts/services.d/dockerd.sh):
 # images built offline (docker.setup runs scripts/images.sh, reusing what
 # exists), the five plugins' cases in containers, hardening, isolation of
-# concurrent jobs, cleanup after a crash, on-demand image builds, and no
-# container or volume left at the end. Skips (77) without an engine; under
+# concurrent jobs, cleanup after a crash, on-demand image builds, the warm
+# pool, and no container or volume left at the end. Skips (77) without an engine; under
 # CI=true that is a failure.
 set(DOCKER_TEST ${CMAKE_CURRENT_SOURCE_DIR}/docker/docker_test.py)
 set(DOCKER_CONFIG ${CMAKE_SOURCE_DIR}/config.local.yaml)
@@ -37,6 +37,18 @@ foreach(g resources escape compile)
     RUN_SERIAL TRUE FIXTURES_REQUIRED "docker_images;docker_leftovers"
     LABELS "integration;docker;hostile;no-asan")
 endforeach()
+
+# The warm pool (docker.pool_size 2 on top of the same config): every
+# language through warm containers, single use, an idle one killed and
+# replaced, a crashed runlet's pool swept; pool_timing prints latency with
+# and without the pool (it asserts only that the jobs are judged).
+foreach(c pool_languages pool_replace pool_crash pool_timing)
+  add_test(NAME docker.${c}
+    COMMAND python3 ${DOCKER_TEST} ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} ${c})
+  set_tests_properties(docker.${c} PROPERTIES TIMEOUT 1800 SKIP_RETURN_CODE 77
+    FIXTURES_REQUIRED "docker_images;docker_leftovers" LABELS "integration;docker")
+endforeach()
+set_tests_properties(docker.pool_timing PROPERTIES RUN_SERIAL TRUE)
 
 add_test(NAME docker.no_leftovers
   COMMAND python3 ${DOCKER_TEST} ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} no_leftovers)

@@ -4,6 +4,7 @@
 usage: docker_test.py BUILD_DIR SRC_DIR CASE
 CASE: setup | languages | hardening | isolation | isolation_bind |
       crash_cleanup | on_demand | engine_missing | no_leftovers |
+      pool_languages | pool_replace | pool_crash | pool_timing |
       hostile-GROUP (the hostile suite's GROUP with --backend docker)
 Prints one line per check and 'N passed, N failed' last. Exits 77 (skip)
 when no engine answers or config.local.yaml is missing (make images); under
@@ -410,15 +411,221 @@ def case_hostile(group):
     say(p.returncode == 0, f"hostile {group} with --backend docker", p.stderr[-1500:])
 
 
+# --- the warm pool (docker.pool_size) ---------------------------------------
+# A pool helps a process that judges many jobs (serve, plugin-test): these
+# cases run `runlet plugin-test` on generated case dirs, one process each,
+# and read its docker_pool_take / docker_pool_discarded log lines.
+POOL = 2
+TAKE = re.compile(r"event=docker_pool_take container=([0-9a-f]+) job=\S* lang=(\S+)")
+DISCARD = re.compile(r"event=docker_pool_discarded container=([0-9a-f]+)")
+
+
+def pool_config(d, size=POOL):
+    text = open(CONFIG).read()
+    text = re.sub(r"(?m)^dockerfiles_path:\s*dockerfiles\s*$",
+                  f"dockerfiles_path: {os.path.join(SRC, 'dockerfiles')}", text)
+    if re.search(r"(?m)^docker:\s*$", text):
+        text = re.sub(r"(?m)^docker:\s*$", f"docker:\n  pool_size: {size}", text, count=1)
+    else:
+        text += f"\ndocker:\n  pool_size: {size}\n"
+    path = os.path.join(d, f"pool{size}.yaml")
+    open(path, "w").write(text)
+    return path
+
+
+def write_cases(d, cases):
+    """cases: [(name, source, [(input, output)...])] as plugin-test JSON cases."""
+    os.makedirs(d, exist_ok=True)
+    for name, src, tests in cases:
+        with open(os.path.join(d, f"{name}.json"), "w") as f:
+            json.dump({"description": name, "source": src,
+                       "tests": [{"input": i, "output": o} for i, o in tests]}, f)
+    return d
+
+
+def plugin_test(config, plugin, cases, timeout=600, popen=False):
+    argv = [RUNLET, "plugin-test", "--backend", "docker", "--config", config, plugin, cases]
+    e = dict(os.environ)
+    e.pop("CONFIG_PATH", None)
+    if popen:
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, cwd=SRC, env=e)
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       cwd=SRC, env=e, timeout=timeout)
+    return p.returncode, p.stdout
+
+
+def owned_by(pid):
+    return [c for c in runlet_containers()
+            if f"/{pid}/" in (c.get("Labels") or {}).get("runlet.owner", "")]
+
+
+def left_of(pid, what):
+    cs = owned_by(pid)
+    say(cs == [], f"{what}: none of its containers left after it ended",
+        str([(c["Id"][:12], c.get("State")) for c in cs]))
+
+
+PLUGIN = {"py": "python", "go": "go", "js": "js", "cs": "csharp", "cpp": "cpp"}
+
+
+def case_pool_languages():
+    """Every language judged through the pool: the sum case a few times, then
+    each plugin's own cases (limits, errors, timeouts) on warm containers."""
+    d = tempfile.mkdtemp(prefix="runlet-pool-it-")
+    cfg = pool_config(d)
+    ids = []
+    for lang, code in SUM.items():
+        cases = write_cases(os.path.join(d, lang), [
+            (f"sum{i}", code, [("1 2\n", "3"), ("5 7\n", "12")]) for i in range(6)])
+        p = plugin_test(cfg, PLUGIN[lang], cases, popen=True)
+        out, _ = p.communicate(timeout=600)
+        takes = [m.group(1) for m in TAKE.finditer(out) if m.group(2) == lang]
+        say(p.returncode == 0 and "6 passed, 0 failed" in out,
+            f"{lang}: judged OK through the pool", out[-1500:])
+        # the first jobs may come before the pool has this language's
+        say(len(takes) >= 2, f"{lang}: jobs ran on warm containers ({len(takes)} of 6)", out[-800:])
+        left_of(p.pid, f"{lang}")
+        ids += takes
+    for lang, plugin in PLUGIN.items():
+        p = plugin_test(cfg, plugin, os.path.join(SRC, "plugins", plugin, "cases"), popen=True)
+        out, _ = p.communicate(timeout=900)
+        takes = [m.group(1) for m in TAKE.finditer(out)]
+        say(p.returncode == 0 and takes, f"{plugin}: the plugin's cases pass on warm containers "
+            f"({len(takes)} jobs took one)", out[-2500:])
+        left_of(p.pid, plugin)
+        ids += takes
+    say(len(ids) == len(set(ids)), f"single use: {len(ids)} jobs, {len(set(ids))} containers",
+        str(sorted(i for i in ids if ids.count(i) > 1)))
+    shutil.rmtree(d, ignore_errors=True)
+
+
+SLEEP = "import time\ntime.sleep(5)\nprint('slept')\n"
+
+
+def idle_pool(pid, taken, lang="py"):
+    return [c["Id"] for c in owned_by(pid) if c.get("State") == "running" and
+            (c.get("Labels") or {}).get("runlet.job") == f"pool-{lang}" and
+            c["Id"][:12] not in taken]
+
+
+def case_pool_replace():
+    """A warm container killed while idle is discarded, replaced, and never
+    handed a job; a failed job's container is not reused; none left."""
+    d = tempfile.mkdtemp(prefix="runlet-pool-it-")
+    cfg = pool_config(d)
+    cases = write_cases(os.path.join(d, "cases"), [
+        ("a_sleep", SLEEP, [("", "slept")]),
+        ("b_sleep", SLEEP, [("", "slept")]),
+        ("c_fail", "import sys\nsys.exit(3)\n", [("", "x")]),
+        ("d_sum", SUM["py"], [("1 2\n", "3")]),
+        ("e_sum", SUM["py"], [("1 2\n", "3")])])
+    # c_fail expects output "x" and gets an RE: plugin-test counts it failed
+    p = plugin_test(cfg, "python", cases, popen=True)
+    lines = []
+    import threading
+    t = threading.Thread(target=lambda: lines.extend(p.stdout), daemon=True)
+    t.start()
+    killed = None
+    before = []
+    for _ in range(300):
+        text = "".join(lines)
+        taken = {m.group(1) for m in TAKE.finditer(text)}
+        idle = idle_pool(p.pid, taken)
+        done = len(re.findall(r"(?m)^(ok|FAIL) ", text))
+        # a sleeper holds a warm container and no take is due for seconds
+        sleeping = done < 2 and lines and TAKE.search(lines[-1])
+        if killed is None and len(idle) >= 1 and sleeping:
+            killed = idle[0]
+            before = idle
+            api("POST", f"/containers/{killed}/kill?signal=KILL")
+        if killed:
+            fresh = [i for i in idle_pool(p.pid, taken) if i not in before]
+            if fresh:
+                break
+        time.sleep(0.1)
+    say(killed is not None, "a warm py container was idle while a job ran")
+    say(killed is not None and bool(fresh), "the killed one was replaced by a new warm container")
+    p.wait(timeout=300)
+    t.join(timeout=30)
+    out = "".join(lines)
+    takes = [m.group(1) for m in TAKE.finditer(out)]
+    discards = [m.group(1) for m in DISCARD.finditer(out)]
+    say(killed is not None and killed[:12] in discards, "it was discarded as dead",
+        out[-1500:])
+    say(killed is not None and killed[:12] not in takes, "it was never handed a job", str(takes))
+    say("4 passed, 1 failed" in out and "FAIL c_fail" in out,
+        "the other jobs are judged right (the failing one as expected)", out[-1500:])
+    say(len(takes) == len(set(takes)), "no two jobs shared a container (the failed job's "
+        "container was not reused)", str(takes))
+    left_of(p.pid, "plugin-test")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def case_pool_crash():
+    """A runlet killed with its pool full leaves warm containers; the next
+    runlet's startup sweep removes them (same labels as job containers)."""
+    d = tempfile.mkdtemp(prefix="runlet-pool-it-")
+    cfg = pool_config(d)
+    cases = write_cases(os.path.join(d, "cases"), [("sleep", SLEEP, [("", "slept")])])
+    p = plugin_test(cfg, "python", cases, popen=True)
+    seen = []
+    for _ in range(300):
+        seen = [c["Id"] for c in owned_by(p.pid)
+                if (c.get("Labels") or {}).get("runlet.job", "").startswith("pool-")]
+        if len(seen) >= 2:
+            break
+        time.sleep(0.1)
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    say(len(seen) >= 2, f"the killed runlet had warm containers ({len(seen)})")
+    st = [api("GET", f"/containers/{i}/json")[0] for i in seen]
+    say(seen and all(s == 200 for s in st), "they outlived it", str(st))
+    rc, res, err = run(job("py", SUM["py"], [("1 2\n", "3")]))
+    say(rc == 0 and res and res["status"] == "OK", "the next runlet judges", err[-500:])
+    st = [api("GET", f"/containers/{i}/json")[0] for i in seen]
+    say(seen and all(s == 404 for s in st), "its startup sweep removed them", str(st))
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def case_pool_timing():
+    """Not a timed test: prints per-submission latency (10 Python tests)
+    with and without the pool, from one process judging 2 then 12
+    submissions ((T12 - T2) / 10 leaves out startup and shutdown)."""
+    d = tempfile.mkdtemp(prefix="runlet-pool-it-")
+    tests = [(f"{i}\n", str(i * i)) for i in range(1, 11)]
+    src = "n = int(input())\nprint(n * n)\n"
+    per = {}
+    for size in (0, POOL):
+        cfg = pool_config(d, size)
+        wall = {}
+        for n in (2, 12):
+            cases = write_cases(os.path.join(d, f"c{size}-{n}"),
+                                [(f"sq{i:02d}", src, tests) for i in range(n)])
+            plugin_test(cfg, "python", cases)  # warm-up, untimed
+            t0 = time.monotonic()
+            rc, out = plugin_test(cfg, "python", cases)
+            wall[n] = time.monotonic() - t0
+            say(rc == 0 and f"{n} passed, 0 failed" in out,
+                f"pool_size {size}: {n} submissions judged", out[-800:])
+        per[size] = (wall[12] - wall[2]) / 10
+        print(f"pool_size {size}: {per[size] * 1e3:.0f} ms per submission of 10 Python tests "
+              f"(2 in {wall[2]:.2f} s, 12 in {wall[12]:.2f} s)")
+    print(f"pool/no pool: {per[POOL] / per[0]:.2f}")
+    shutil.rmtree(d, ignore_errors=True)
+
+
 CASES = {
     "setup": case_setup, "languages": case_languages, "hardening": case_hardening,
     "isolation": case_isolation, "isolation_bind": case_isolation_bind,
     "crash_cleanup": case_crash_cleanup, "on_demand": case_on_demand,
     "engine_missing": case_engine_missing, "no_leftovers": case_no_leftovers,
+    "pool_languages": case_pool_languages, "pool_replace": case_pool_replace,
+    "pool_crash": case_pool_crash, "pool_timing": case_pool_timing,
 }
 
 if __name__ == "__main__":
-    if os.geteuid() != 0 and CASE in ("crash_cleanup",):
+    if os.geteuid() != 0 and CASE in ("crash_cleanup", "pool_crash"):
         skip("needs root (reads another process's containers)")
     precheck() if CASE != "setup" else None
     if CASE.startswith("hostile-"):
