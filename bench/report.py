@@ -325,6 +325,7 @@ def chart(recs, ids, png, raw):
                 f.write(f"{s['jobs']} {s['VmRSS'] / 1024}\n")
         have_rss = True
     if n == 0 and not have_rss:
+        shutil.rmtree(tmp, ignore_errors=True)
         return "nothing to chart"
     script = os.path.join(tmp, "plot.gp")
     with open(script, "w") as f:

@@ -4,6 +4,7 @@ library the platform's kombu sits on), and `runlet serve` as a child process
 on queues of its own (names prefixed per run, so a shared broker is fine)."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -152,6 +153,7 @@ class Daemon:
 
     def __init__(self, url, config, args=(), tag="serve"):
         self.dir = tempfile.mkdtemp(prefix=f"runlet-bench-{tag}-")
+        self.keep_dir = False
         self.log_path = os.path.join(self.dir, "serve.log")
         self.log = open(self.log_path, "ab")
         env = dict(os.environ)
@@ -189,6 +191,8 @@ class Daemon:
         return out
 
     def stop(self, timeout=60):
+        """SIGTERM (SIGKILL after timeout s), then remove its directory
+        (keep_dir: leave it, e.g. to read the log). Its exit status."""
         if self.p.poll() is None:
             self.p.terminate()
             try:
@@ -196,7 +200,10 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
+            if not self.keep_dir:
+                shutil.rmtree(self.dir, ignore_errors=True)
         return self.p.returncode
 
     def tail(self, n=20):
