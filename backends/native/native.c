@@ -9,7 +9,9 @@
  *          submission at a time. What is missing is logged.
  * execute() is a straight line of steps (see nat_execute), each returning 0
  * or -errno: budget, cgroup, plan, encode, mounts, run, result; then the
- * teardown (cgroup killed and removed) whatever happened.
+ * teardown (cgroup killed and removed) whatever happened. In full mode a
+ * pre-forked sandbox of the job's language (pool.c, warm.c) replaces the
+ * cgroup and mounts steps and the clone when one is ready.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -414,13 +416,20 @@ static int step_result(struct nat_call *c, struct wire_result *res, char *err,
 
 void nat_teardown(struct nat_call *c)
 {
+	if (c->have_warm) {
+		sbx_proc_kill(&c->warm.proc); /* a no-op once sbx_finish ran */
+		/* its cgroups are removed on the refill thread, off the
+		 * job's path */
+		c->warm.cg = c->cg;
+		c->warm.have_cg = c->have_cg;
+		c->have_cg = 0;
+		sbx_pool_bury(c->st->pool, &c->warm);
+	}
 	if (c->have_cg && sbx_cg_destroy(&c->cg, 2000) < 0)
 		fprintf(stderr, "runlet: native sandbox: cgroup %s could not be "
 				"removed (processes left in it?)\n", c->cg.mem);
 	if (!c->st->full && c->st->plain_fd >= 0)
 		(void)sbx_rmtree_contents(c->st->plain_fd);
-	if (c->have_warm)
-		sbx_proc_kill(&c->warm.proc); /* a no-op once sbx_finish ran */
 	free(c->mounts);
 	wire_buf_free(&c->enc);
 	sbx_run_free(&c->run);

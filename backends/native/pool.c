@@ -12,6 +12,7 @@
 
 #define POOL_RETRY_MS 1000  /* after a failed make, before the next try */
 #define POOL_CHECK_MS 500   /* how often idle sandboxes are checked */
+#define POOL_GRAVES 16      /* used sandboxes waiting for removal */
 
 struct pool_lang {
 	unsigned long uses;                 /* execute() calls so far */
@@ -31,6 +32,8 @@ struct sbx_pool {
 	pthread_t thread;
 	int started, stop;
 	struct pool_lang *langs;            /* one per cfg->runners entry */
+	struct sbx_pooled graves[POOL_GRAVES]; /* used, cgroups to remove */
+	size_t ngraves;
 };
 
 unsigned sbx_pool_size_env(void)
@@ -119,8 +122,9 @@ int sbx_pool_take(struct sbx_pool *p, const struct cfg_runner *r,
 		got = 1;
 		break;
 	}
-	if (got || ndead)
-		pthread_cond_signal(&p->wake);
+	/* no refill is signalled here: making a sandbox while the job runs
+	 * would contend with it (cgroup and mount locks, CPU); the refill
+	 * starts when the job is done (sbx_pool_used) */
 	pthread_mutex_unlock(&p->lock);
 	for (size_t i = 0; i < ndead; i++)
 		sbx_pooled_destroy(&dead[i]);
@@ -151,6 +155,36 @@ size_t sbx_pool_pids(struct sbx_pool *p, const struct cfg_runner *r,
 		pids[n++] = l->ready[i].proc.pid;
 	pthread_mutex_unlock(&p->lock);
 	return n;
+}
+
+void sbx_pool_bury(struct sbx_pool *p, struct sbx_pooled *s)
+{
+	int now = 1;
+	sbx_proc_kill(&s->proc);
+	if (p && s->have_cg) {
+		pthread_mutex_lock(&p->lock);
+		if (p->started && !p->stop && p->ngraves < POOL_GRAVES) {
+			p->graves[p->ngraves++] = *s;
+			pthread_cond_signal(&p->wake);
+			now = 0;
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (now)
+		sbx_pooled_destroy(s);
+	memset(s, 0, sizeof(*s));
+	sbx_proc_init(&s->proc);
+}
+
+/* Under the lock (dropped while removing): remove the buried cgroups. */
+static void empty_graves(struct sbx_pool *p)
+{
+	while (p->ngraves) {
+		struct sbx_pooled s = p->graves[--p->ngraves];
+		pthread_mutex_unlock(&p->lock);
+		sbx_pooled_destroy(&s);
+		pthread_mutex_lock(&p->lock);
+	}
 }
 
 /* Under the lock: the language most in need of a sandbox, or -1. */
@@ -189,6 +223,7 @@ static void *refill_main(void *arg)
 	struct sbx_pooled dead[SBX_POOL_MAX];
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
+		empty_graves(p);
 		for (size_t i = 0; i < p->cfg->nrunners; i++) {
 			size_t nd = collect_dead(&p->langs[i], dead, 0);
 			if (!nd)
@@ -263,6 +298,8 @@ void sbx_pool_close(struct sbx_pool *p)
 	pthread_mutex_unlock(&p->lock);
 	if (started)
 		pthread_join(p->thread, NULL);
+	for (size_t k = 0; k < p->ngraves; k++)
+		sbx_pooled_destroy(&p->graves[k]);
 	for (size_t i = 0; i < p->cfg->nrunners; i++)
 		for (size_t k = 0; k < p->langs[i].n; k++)
 			sbx_pooled_destroy(&p->langs[i].ready[k]);

@@ -20,7 +20,7 @@ struct cfg_runner;
 struct sbx_pool;
 
 #define SBX_POOL_MAX 8        /* most ready sandboxes per language */
-#define SBX_POOL_DEFAULT 0    /* RUNLET_NATIVE_POOL when unset */
+#define SBX_POOL_DEFAULT 2    /* RUNLET_NATIVE_POOL when unset */
 #define SBX_POOL_ENV "RUNLET_NATIVE_POOL"
 
 /* One ready sandbox: the runner exec'd, blocked reading its plan. */
@@ -69,6 +69,11 @@ size_t sbx_pool_pids(struct sbx_pool *p, const struct cfg_runner *r,
 
 /* The pool of a native backend state (NULL in plain mode); native.c. */
 struct sbx_pool *sbx_native_pool(void *native_state);
+
+/* A used sandbox, its init reaped: its cgroups are removed on the refill
+ * thread (at once on this one when there is no refill thread or too many
+ * wait). Consumes *s. */
+void sbx_pool_bury(struct sbx_pool *p, struct sbx_pooled *s);
 
 /* Kill and reap one sandbox and remove its cgroups. */
 void sbx_pooled_destroy(struct sbx_pooled *s);

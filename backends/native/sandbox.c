@@ -23,17 +23,49 @@
  *           step fails, EOF when execve succeeded.
  *
  * Who kills whom. The worker holds a deadline (sum of the step wall limits
- * plus a margin) from clone() on. Past it, or when stdout grows past its cap,
- * it SIGKILLs the init; when the init of a pid namespace dies the kernel
- * kills every process in it, so nothing of the submission can outlive the
- * runner (double forks, setsid and ignored signals included). The init has
- * PR_SET_PDEATHSIG=SIGKILL: if the worker thread dies, so does the sandbox.
- * After the init is reaped the caller kills whatever is still in the
+ * plus a margin) from the moment it sends the plan. Past it, or when stdout
+ * grows past its cap, it SIGKILLs the init; when the init of a pid
+ * namespace dies the kernel kills every process in it, so nothing of the
+ * submission can outlive the runner (double forks, setsid and ignored
+ * signals included). The init has PR_SET_PDEATHSIG=SIGKILL: if the thread
+ * that made it dies (the worker, or the pool's refill thread), so does the
+ * sandbox. After the init is reaped the caller kills whatever is still in the
  * submission's cgroup and removes it, children first (cgroup.c).
  *
  * Files. The sandbox's work dir is a tmpfs that exists only in its mount
  * namespace: it vanishes with the init and the trusted side never walks a
  * path the submission controls.
+ *
+ * Pool (pool.c, warm.c). Making a sandbox (cgroups, clone, mounts,
+ * pivot_root, exec) costs a few ms; a long-lived runlet makes them ahead
+ * of need. Everything up to the runner's read of its plan depends only on
+ * the language (cfg_runner) and the backend, never on the job: so a
+ * sandbox is made in two halves, sbx_start (clone until the runner is
+ * exec'd and blocked on stdin) and sbx_finish (feed the plan, collect, reap).
+ * A refill thread per backend keeps up to RUNLET_NATIVE_POOL (default 2)
+ * started sandboxes per language. It begins with the second execute() of a
+ * language, so a one-shot `runlet run` of one submission never pre-forks;
+ * a long-lived `runlet serve` does after its second job of a language.
+ * execute() takes one (under the pool's lock: removed from the pool before
+ * anyone can see it again), or makes its own as before when none is ready
+ * or the ready ones' limits do not cover the job. Single use: sbx_finish
+ * consumes the sandbox (its plan fd is closed after the one plan, its pid
+ * and fds are cleared), the runner exits after one plan anyway, and the
+ * init is always killed and reaped after; its cgroups are removed on the
+ * refill thread. Per-job values never reach a pooled sandbox: the plan
+ * carries them (limits, files, argv, the step cgroups the runner makes with
+ * the job's exact limits). The two made at creation are the language's
+ * largest: the submission cgroup gets the limits of the largest plan the
+ * config allows (max_mem_limit or mem_limit, the compile memory, pids;
+ * sbx_budget_of), so a job's submission-level bound is the language's, not
+ * its own (its steps are still held to its own limits); the work dir tmpfs
+ * is the language's tmpfs_size, as for any job. The refill thread is the
+ * pooled inits' parent, so their PDEATHSIG fires when it ends: close()
+ * stops it, then kills and reaps every ready sandbox and removes its
+ * cgroups. A ready sandbox whose runner died while idle is found by
+ * waitpid (on the refill thread's checks and at every take) and discarded.
+ * Refills start after a job is done, not when it takes a sandbox: a refill
+ * during the job would contend with it for the cgroup and mount locks.
  */
 #include "sandbox.h"
 

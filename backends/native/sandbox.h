@@ -67,8 +67,8 @@ void sbx_proc_kill(struct sbx_proc *p);
  * is alive. */
 int sbx_proc_gone(struct sbx_proc *p);
 
-/* sbx_start then sbx_finish. 0 when the runner ran (whatever it said; r->status tells how it
- * ended), or -errno with err set: a step of the init failed (named), or
+/* sbx_start then sbx_finish. 0 when the runner ran (whatever it said;
+ * r->status tells how it ended), or -errno with err set: a step of the init failed (named), or
  * clone/pipes failed. r is filled in either way; free with sbx_run_free. */
 int sbx_execute(const struct sbx_spawn *sp, struct sbx_run *r, char *err,
 		size_t errlen);

@@ -335,6 +335,100 @@ static void test_real_runner_pooled(void **s)
 	assert_no_cgroups();
 }
 
+/* A shell plan for the real runner; the test's stdout into out. */
+static void run_sh(void *st, const char *script, uint64_t mem_kb, char *out,
+		   size_t outlen)
+{
+	struct wire_plan p;
+	struct wire_result res;
+	char err[1024];
+	plan_init(&p, "/bin/sh");
+	wire_strv_push(&p.run.argv, &p.run.argc, "-c");
+	wire_strv_push(&p.run.argv, &p.run.argc, script);
+	wire_strv_push(&p.run.envp, &p.run.envc, "PATH=/usr/bin:/bin");
+	p.run.lim.cpu_ms = 2000;
+	p.run.lim.nofile = 64;
+	p.run.lim.fsize_kb = 1024;
+	p.run.lim.stack_kb = 8192;
+	if (mem_kb)
+		p.run.lim.mem_kb = mem_kb;
+	if (run_plan(st, &p, &res, err, sizeof(err)) < 0)
+		fail_msg("execute: %s", err);
+	if (res.error)
+		fail_msg("runner error: %s", res.error);
+	assert_int_equal(res.ntests, 1);
+	snprintf(out, outlen, "%s", res.tests[0].out ? res.tests[0].out : "");
+	wire_result_free(&res);
+	wire_plan_free(&p);
+}
+
+static int count_procs(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d))) {
+		char p[300], buf[512];
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/cmdline", e->d_name);
+		int fd = open(p, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		for (ssize_t i = 0; i < k; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[k > 0 ? k : 0] = '\0';
+		if (strstr(buf, needle))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* What a hostile job leaves in a pooled sandbox (a setsid'd sleeper, a file
+ * in /dev/shm) dies or vanishes with it: the next job sees none of it. */
+static void test_leftovers_die(void **s)
+{
+	void *st = open_pool("2", real_runner);
+	char out[8192];
+	run_mode(st, "/bin/true", NULL, 0);
+	run_mode(st, "/bin/true", NULL, 0);
+	wait_ready(st, 2);
+	run_sh(st, "echo hi > /dev/shm/left && echo wrote; "
+		   "(setsid sleep 987655 &); echo done", 0, out, sizeof(out));
+	assert_non_null(strstr(out, "wrote"));
+	assert_non_null(strstr(out, "done"));
+	assert_int_equal(count_procs("sleep 987655"), 0);
+	run_sh(st, "ls -A /dev/shm; echo end", 0, out, sizeof(out));
+	assert_non_null(strstr(out, "end"));
+	assert_null(strstr(out, "left"));
+	native_backend_ops.close(st);
+	assert_int_equal(count_procs("sleep 987655"), 0);
+	assert_no_cgroups();
+}
+
+/* A job whose limits exceed those the ready sandboxes were made with gets
+ * one of its own; the ready ones stay. */
+static void test_bigger_job_not_pooled(void **s)
+{
+	void *st = open_pool("2", real_runner);
+	pid_t pids[SBX_POOL_MAX];
+	char out[8192];
+	run_mode(st, "/bin/true", NULL, 0);
+	run_mode(st, "/bin/true", NULL, 0);
+	wait_ready(st, 2);
+	assert_int_equal(sbx_pool_pids(sbx_native_pool(st), &runner, pids,
+				       SBX_POOL_MAX), 2);
+	run_sh(st, "echo big", 512 * 1024, out, sizeof(out));
+	assert_non_null(strstr(out, "big"));
+	assert_true(alive(pids[0]) && alive(pids[1]));
+	native_backend_ops.close(st);
+	assert_no_cgroups();
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -344,7 +438,7 @@ static int cmp_u64(const void *a, const void *b)
 #define NLAT 50
 /* Median execute() of a trivial plan (us); wait: let the pool refill
  * before each job, as between a server's jobs. */
-static uint64_t median_us(void *st, int wait)
+static uint64_t median_us(void *st, const char *mode, int wait)
 {
 	uint64_t t[NLAT];
 	struct timespec a, b;
@@ -352,7 +446,7 @@ static uint64_t median_us(void *st, int wait)
 		if (wait)
 			wait_ready(st, 2);
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		run_mode(st, "noop", NULL, 0);
+		run_mode(st, mode, NULL, 0);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		t[i] = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000 +
 		       (uint64_t)(b.tv_nsec - a.tv_nsec) / 1000;
@@ -361,23 +455,32 @@ static uint64_t median_us(void *st, int wait)
 	return (t[NLAT / 2 - 1] + t[NLAT / 2]) / 2;
 }
 
-static void test_latency(void **s)
+/* With the probe (nothing to exec inside) and with the real runner
+ * running /bin/true. */
+static void latency_of(const char *what, const char *runner_path,
+		       const char *mode)
 {
-	void *st = open_pool("0", probe);
-	uint64_t fresh = median_us(st, 0);
+	void *st = open_pool("0", runner_path);
+	uint64_t fresh = median_us(st, mode, 0);
 	native_backend_ops.close(st);
-	st = open_pool("2", probe);
-	run_mode(st, "noop", NULL, 0);
-	run_mode(st, "noop", NULL, 0);
-	uint64_t pooled = median_us(st, 1);
-	uint64_t burst = median_us(st, 0);
+	st = open_pool("2", runner_path);
+	run_mode(st, mode, NULL, 0);
+	run_mode(st, mode, NULL, 0);
+	uint64_t pooled = median_us(st, mode, 1);
+	uint64_t burst = median_us(st, mode, 0);
 	native_backend_ops.close(st);
-	print_message("execute() of a trivial plan, median of %d: without pool "
-		      "%.2f ms, with pool (ready) %.2f ms, with pool "
-		      "back-to-back %.2f ms\n", NLAT, fresh / 1000.0,
+	print_message("%s: execute() of a trivial plan, median of %d: without "
+		      "pool %.2f ms, with pool (ready) %.2f ms, with pool "
+		      "back-to-back %.2f ms\n", what, NLAT, fresh / 1000.0,
 		      pooled / 1000.0, burst / 1000.0);
 	assert_true(pooled < fresh);
 	assert_no_cgroups();
+}
+
+static void test_latency(void **s)
+{
+	latency_of("probe", probe, "noop");
+	latency_of("runlet-runner, /bin/true", real_runner, "/bin/true");
 }
 
 int main(void)
@@ -409,6 +512,8 @@ int main(void)
 		cmocka_unit_test(test_close_leaves_nothing),
 		cmocka_unit_test(test_concurrent_takes),
 		cmocka_unit_test(test_real_runner_pooled),
+		cmocka_unit_test(test_leftovers_die),
+		cmocka_unit_test(test_bigger_job_not_pooled),
 		cmocka_unit_test(test_latency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
