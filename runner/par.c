@@ -24,7 +24,7 @@ struct pw {
 	int task_fd;    /* write end of its task pipe, -1: closed */
 	int result_fd;  /* read end of its result pipe, -1: closed */
 	long cur;       /* index in flight, -1: idle */
-	struct wire_buf in; /* bytes received, not yet a whole frame */
+	struct blob in; /* bytes received, not yet a whole frame */
 };
 
 struct par {
@@ -36,12 +36,17 @@ struct par {
 	size_t next_task;   /* first index not handed out */
 	size_t next_out;    /* first index not written */
 	size_t stop_at;     /* ntests, or the index of a runner error */
-	struct wire_buf *done; /* encoded outcome per index */
+	struct blob *done;  /* encoded outcome per index; blobs (blob.h), so
+			     * a restarted worker's tests do not inherit
+			     * what waits here */
 	unsigned char *have;
 	char *err;
 	size_t errlen;
 	int write_rc;       /* first failure writing stdout */
+	const struct par_work *work; /* for starting a worker again */
 };
+
+static int spawn(struct par *p, const struct par_work *work, unsigned k);
 
 static void close_fd(int *fd)
 {
@@ -70,10 +75,10 @@ static void dispatch(struct par *p, struct pw *w)
 static void flush(struct par *p)
 {
 	while (p->next_out < p->stop_at && p->have[p->next_out]) {
-		struct wire_buf *b = &p->done[p->next_out];
+		struct blob *b = &p->done[p->next_out];
 		if (p->write_rc == 0 && b->len)
-			p->write_rc = ut_write_all(p->out->fd, b->data, b->len);
-		wire_buf_free(b);
+			p->write_rc = ut_write_all(p->out->fd, b->p, b->len);
+		blob_free(b);
 		p->next_out++;
 	}
 }
@@ -83,7 +88,7 @@ static void store(struct par *p, size_t idx, const char *data, size_t len)
 	if (idx >= p->plan->ntests || p->have[idx])
 		return;
 	p->have[idx] = 1;
-	if (wire_buf_append(&p->done[idx], data, len) < 0 && p->write_rc == 0)
+	if (blob_append(&p->done[idx], data, len) < 0 && p->write_rc == 0)
 		p->write_rc = -ENOMEM;
 }
 
@@ -117,10 +122,10 @@ static void frames(struct par *p, struct pw *w)
 	size_t off = 0;
 	while (w->in.len - off >= sizeof(struct par_frame)) {
 		struct par_frame f;
-		memcpy(&f, w->in.data + off, sizeof(f));
+		memcpy(&f, w->in.p + off, sizeof(f));
 		if (w->in.len - off - sizeof(f) < f.len)
 			break;
-		const char *data = w->in.data + off + sizeof(f);
+		const char *data = w->in.p + off + sizeof(f);
 		if (f.kind == 'o') {
 			store(p, f.index, data, (size_t)f.len);
 		} else {
@@ -133,7 +138,7 @@ static void frames(struct par *p, struct pw *w)
 			dispatch(p, w);
 	}
 	if (off) {
-		memmove(w->in.data, w->in.data + off, w->in.len - off);
+		memmove(w->in.p, w->in.p + off, w->in.len - off);
 		w->in.len -= off;
 	}
 }
@@ -178,6 +183,14 @@ static void gone(struct par *p, struct pw *w)
 	fprintf(stderr, "runlet-runner: test %llu: %s\n",
 		(unsigned long long)p->plan->tests[idx].num, note);
 	store_setup(p, idx, note);
+	/* tests are left: a new worker takes them. Each restart follows a
+	 * death during a test, so there are at most ntests of them. */
+	if (p->next_task < p->stop_at && p->work) {
+		unsigned k = (unsigned)(w - p->w);
+		blob_free(&w->in);
+		if (spawn(p, p->work, k) == 0)
+			dispatch(p, w);
+	}
 }
 
 static void on_readable(struct par *p, struct pw *w)
@@ -190,7 +203,7 @@ static void on_readable(struct par *p, struct pw *w)
 		gone(p, w);
 		return;
 	}
-	if (wire_buf_append(&w->in, chunk, (size_t)n) < 0) {
+	if (blob_append(&w->in, chunk, (size_t)n) < 0) {
 		if (p->write_rc == 0)
 			p->write_rc = -ENOMEM;
 		kill(w->pid, SIGKILL); /* its test becomes a SETUP outcome */
@@ -213,7 +226,9 @@ static int spawn(struct par *p, const struct par_work *work, unsigned k)
 	}
 	int others[2 * PAR_MAX_WORKERS + 2];
 	size_t no = 0;
-	for (unsigned i = 0; i < k; i++) {
+	for (unsigned i = 0; i < p->nw; i++) {
+		if (i == k)
+			continue;
 		if (p->w[i].task_fd >= 0)
 			others[no++] = p->w[i].task_fd;
 		if (p->w[i].result_fd >= 0)
@@ -273,7 +288,7 @@ int par_run(struct ex_env *env, const struct ex_step *st,
 	    unsigned n, struct rp_out *out, char *err, size_t errlen)
 {
 	struct par p = {plan, env, out, NULL, 0, 0, 0, plan->ntests,
-			NULL, NULL, err, errlen, 0};
+			NULL, NULL, err, errlen, 0, NULL};
 	size_t total = in->arena.len ? in->arena.len : 1;
 	char *shared = MAP_FAILED;
 	int rc = -ENOMEM;
@@ -313,14 +328,13 @@ int par_run(struct ex_env *env, const struct ex_step *st,
 		}
 		p.nw = k + 1;
 	}
-	/* only the workers need the inputs now */
-	munmap(shared, total);
-	shared = MAP_FAILED;
+	p.work = &work; /* the inputs stay mapped for restarted workers */
 	for (unsigned k = 0; k < p.nw; k++)
 		dispatch(&p, &p.w[k]);
 	rc = loop(&p);
 	if (rc < 0) {
 		/* cannot watch the workers: end them and their tests */
+		p.work = NULL;
 		for (unsigned k = 0; k < p.nw; k++)
 			if (p.w[k].pid > 0)
 				kill(p.w[k].pid, SIGKILL);
@@ -355,10 +369,10 @@ out:
 	for (unsigned k = 0; p.w && k < p.nw; k++) {
 		close_fd(&p.w[k].task_fd);
 		close_fd(&p.w[k].result_fd);
-		wire_buf_free(&p.w[k].in);
+		blob_free(&p.w[k].in);
 	}
 	for (size_t i = 0; p.done && i < plan->ntests; i++)
-		wire_buf_free(&p.done[i]);
+		blob_free(&p.done[i]);
 	free(p.w);
 	free(p.done);
 	free(p.have);

@@ -237,6 +237,33 @@ static void test_dead_worker(void **state)
 	assert_false(proc_alive(bg, secs));
 	rr_free(&rr);
 	wire_plan_free(&p);
+
+	/* test 1 kills every worker (test 2 dies with its own): new workers
+	 * run the tests that are left */
+	eval_plan(&p);
+	p.parallel = 2;
+	/* (its own worker last: the shell dies with it) */
+	add_cmd(&p, 1, "r=$(cut -d' ' -f4 /proc/$PPID/stat); sleep 0.1; "
+		"for w in $(cat /proc/$r/task/$r/children); do "
+		"[ $w = $PPID ] || kill -9 $w; done; kill -9 $PPID; sleep 5");
+	add_cmd(&p, 2, "sleep 1; echo two");
+	add_cmd(&p, 3, "echo three");
+	add_cmd(&p, 4, "echo four");
+	add_cmd(&p, 5, "echo five");
+	run_ok(&p, 5, &rr);
+	for (int i = 0; i < 2; i++) {
+		if (rr.res.tests[i].status != RUNLET_EXIT_SETUP)
+			print_message("test %d: out %s err %s\n", i + 1,
+				      rr.res.tests[i].out, rr.res.tests[i].err);
+		assert_int_equal(rr.res.tests[i].status, RUNLET_EXIT_SETUP);
+		assert_non_null(strstr(rr.res.tests[i].note, "killed by signal 9"));
+	}
+	assert_string_equal(rr.res.tests[2].out, "three\n");
+	assert_string_equal(rr.res.tests[3].out, "four\n");
+	assert_string_equal(rr.res.tests[4].out, "five\n");
+	assert_true(rr.secs < 4);
+	rr_free(&rr);
+	wire_plan_free(&p);
 }
 
 static void test_runner_error_stops(void **state)
