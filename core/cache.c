@@ -19,6 +19,7 @@ struct cache {
 	int dirfd;          /* owned */
 	uint64_t max_bytes;
 	uint64_t bytes;     /* accounted size of the entries */
+	int scanned;        /* bytes is known (scanned on the first store) */
 	unsigned long seq;  /* for temporary names */
 	pthread_mutex_t lock;
 };
@@ -115,7 +116,8 @@ int cache_open(const char *dir, uint64_t max_bytes, struct cache **out,
 	}
 	c->dirfd = fd;
 	c->max_bytes = max_bytes;
-	c->bytes = scan_size(fd);
+	/* the size is scanned on the first store, not here: a one-shot
+	 * `runlet run` that only reads should not stat every entry */
 	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return 0;
@@ -133,6 +135,10 @@ void cache_close(struct cache *c)
 uint64_t cache_size(struct cache *c)
 {
 	pthread_mutex_lock(&c->lock);
+	if (!c->scanned) {
+		c->bytes = scan_size(c->dirfd);
+		c->scanned = 1;
+	}
 	uint64_t b = c->bytes;
 	pthread_mutex_unlock(&c->lock);
 	return b;
@@ -446,6 +452,12 @@ int cache_put(struct cache *c, const char *hex, const struct wire_outcome *o)
 		return rc;
 	}
 	pthread_mutex_lock(&c->lock);
+	if (!c->scanned) {
+		c->bytes = scan_size(c->dirfd); /* includes the new entry */
+		c->scanned = 1;
+		replaced = 0;
+		c->bytes -= c->bytes >= b.len ? b.len : c->bytes;
+	}
 	if (replaced)
 		c->bytes -= c->bytes >= (uint64_t)old.st_size ? (uint64_t)old.st_size
 							      : c->bytes;
