@@ -16,8 +16,11 @@
  * descends from it (its process groups, cgroups and re-parented orphans);
  * kill(-1) stays with the runner as PID 1, after every worker has exited.
  * A worker that dies (e.g. OOM-killed) turns its test into a SETUP outcome
- * with a note; the runner kills that test's processes (re-parented to it)
- * and removes its cgroup, and the other workers take the remaining tests.
+ * with a note; the runner kills that test's processes (re-parented to it),
+ * removes its cgroup and starts a new worker for the tests that are left
+ * (at most one restart per test, as each follows a death during a test).
+ * Outcomes waiting for an earlier one are kept in blobs (blob.h), so a
+ * restarted worker's tests inherit none of them.
  * A worker that hits a runner error ('e') stops the run like the
  * sequential runner would: outcomes before that test, then the error. */
 #ifndef RUNLET_RUNNER_PAR_H
