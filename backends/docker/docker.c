@@ -319,6 +319,8 @@ static int run_warm(struct dock_state *s, struct dock_client *c,
 	if (!w)
 		return 1;
 	long t0 = dock_now_ms();
+	char w_id[16];
+	snprintf(w_id, sizeof(w_id), "%.12s", w->id);
 	int rc = dock_warm_update(c, w, spec->memory, spec->pids_limit, e2, sizeof(e2));
 	if (rc < 0) {
 		log_event(RUNLET_LOG_WARN, "docker_pool_update_failed",
@@ -330,11 +332,17 @@ static int run_warm(struct dock_state *s, struct dock_client *c,
 	log_event(RUNLET_LOG_INFO, "docker_pool_take", "container=%.12s job=%s lang=%s ms=%ld",
 		  w->id, job->job_id ? job->job_id : "", job->runner->code,
 		  dock_now_ms() - t0);
+	long t1 = dock_now_ms();
 	rc = dock_warm_run(c, w, plan->data, plan->len, fate->deadline_ms, run_mem,
 			   sc, fate, err, errlen);
+	long t2 = dock_now_ms();
 	if (rc == 0)
 		rc = dock_read_fate(c, w->id, fate, err, errlen);
+	long t3 = dock_now_ms();
 	dock_warm_discard(c, w);
+	log_event(RUNLET_LOG_DEBUG, "docker_pool_job",
+		  "container=%.12s update_ms=%ld run_ms=%ld fate_ms=%ld remove_ms=%ld",
+		  w_id, t1 - t0, t2 - t1, t3 - t2, dock_now_ms() - t3);
 	return rc;
 }
 

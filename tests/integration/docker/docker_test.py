@@ -591,7 +591,8 @@ def case_pool_crash():
 def case_pool_timing():
     """Not a timed test: prints per-submission latency (10 Python tests)
     with and without the pool, from one process judging 2 then 12
-    submissions ((T12 - T2) / 10 leaves out startup and shutdown)."""
+    submissions ((T12 - T2) / 10 leaves out startup and shutdown), each
+    after a 4 s job during which the pool fills up."""
     d = tempfile.mkdtemp(prefix="runlet-pool-it-")
     tests = [(f"{i}\n", str(i * i)) for i in range(1, 11)]
     src = "n = int(input())\nprint(n * n)\n"
@@ -601,12 +602,13 @@ def case_pool_timing():
         wall = {}
         for n in (2, 12):
             cases = write_cases(os.path.join(d, f"c{size}-{n}"),
+                                [("a_fill", "import time\ntime.sleep(4)\n", [("", "")])] +
                                 [(f"sq{i:02d}", src, tests) for i in range(n)])
             plugin_test(cfg, "python", cases)  # warm-up, untimed
             t0 = time.monotonic()
             rc, out = plugin_test(cfg, "python", cases)
             wall[n] = time.monotonic() - t0
-            say(rc == 0 and f"{n} passed, 0 failed" in out,
+            say(rc == 0 and f"{n + 1} passed, 0 failed" in out,
                 f"pool_size {size}: {n} submissions judged", out[-800:])
         per[size] = (wall[12] - wall[2]) / 10
         print(f"pool_size {size}: {per[size] * 1e3:.0f} ms per submission of 10 Python tests "
