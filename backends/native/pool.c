@@ -40,7 +40,7 @@ unsigned sbx_pool_size_env(void)
 {
 	const char *v = getenv(SBX_POOL_ENV);
 	char *end;
-	if (!v || !*v)
+	if (!v || !*v || *v < '0' || *v > '9')
 		return SBX_POOL_DEFAULT;
 	unsigned long n = strtoul(v, &end, 10);
 	if (*end || end == v)

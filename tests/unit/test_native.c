@@ -18,6 +18,7 @@
 #include "backends/native/cgroup.h"
 #include "backends/native/features.h"
 #include "backends/native/mounts.h"
+#include "backends/native/pool.h"
 #include "backends/native/rmtree.h"
 
 static const char *self_v1 =
@@ -373,6 +374,25 @@ static void test_rmtree(void **s)
 	free(outside);
 }
 
+/* RUNLET_NATIVE_POOL: a number 0..8, else the default. */
+static void test_pool_size_env(void **s)
+{
+	const struct { const char *v; unsigned want; } cases[] = {
+		{NULL, SBX_POOL_DEFAULT}, {"", SBX_POOL_DEFAULT},
+		{"0", 0}, {"3", 3}, {"8", 8}, {"99", SBX_POOL_MAX},
+		{"-1", SBX_POOL_DEFAULT}, {"two", SBX_POOL_DEFAULT},
+		{"2x", SBX_POOL_DEFAULT},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].v)
+			setenv(SBX_POOL_ENV, cases[i].v, 1);
+		else
+			unsetenv(SBX_POOL_ENV);
+		assert_int_equal(sbx_pool_size_env(), cases[i].want);
+	}
+	unsetenv(SBX_POOL_ENV);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_mount_table),
 		cmocka_unit_test(test_mount_table_rootfs),
 		cmocka_unit_test(test_rmtree),
+		cmocka_unit_test(test_pool_size_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

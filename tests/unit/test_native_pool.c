@@ -458,7 +458,7 @@ static uint64_t median_us(void *st, const char *mode, int wait)
 /* With the probe (nothing to exec inside) and with the real runner
  * running /bin/true. */
 static void latency_of(const char *what, const char *runner_path,
-		       const char *mode)
+		       const char *mode, int must_win)
 {
 	void *st = open_pool("0", runner_path);
 	uint64_t fresh = median_us(st, mode, 0);
@@ -473,14 +473,16 @@ static void latency_of(const char *what, const char *runner_path,
 		      "pool %.2f ms, with pool (ready) %.2f ms, with pool "
 		      "back-to-back %.2f ms\n", what, NLAT, fresh / 1000.0,
 		      pooled / 1000.0, burst / 1000.0);
-	assert_true(pooled < fresh);
+	/* the sandbox's setup is all the probe costs: the pool must win */
+	if (must_win)
+		assert_true(pooled < fresh);
 	assert_no_cgroups();
 }
 
 static void test_latency(void **s)
 {
-	latency_of("probe", probe, "noop");
-	latency_of("runlet-runner, /bin/true", real_runner, "/bin/true");
+	latency_of("probe", probe, "noop", 1);
+	latency_of("runlet-runner, /bin/true", real_runner, "/bin/true", 0);
 }
 
 int main(void)
