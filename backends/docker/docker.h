@@ -16,6 +16,11 @@
  *   remove the container (force, with its volume) and the staging: always
  *
  * The runner is PID 1 of the container (no --init), as uid 1001.
+ *
+ * With docker.pool_size > 0 a job first takes a warm container of its
+ * language (warm.h): started ahead, its runner waiting for the plan on an
+ * attached stdin; it is updated to the job's memory and pids, handed the
+ * plan, read as above and removed. None ready: the path above.
  */
 #ifndef RUNLET_DOCK_DOCKER_H
 #define RUNLET_DOCK_DOCKER_H
