@@ -44,6 +44,7 @@ struct par {
 	size_t errlen;
 	int write_rc;       /* first failure writing stdout */
 	const struct par_work *work; /* for starting a worker again */
+	size_t restarts;
 };
 
 static int spawn(struct par *p, const struct par_work *work, unsigned k);
@@ -143,18 +144,10 @@ static void frames(struct par *p, struct pw *w)
 	}
 }
 
-/* The worker's result pipe ended: reap it; a test it was running gets a
- * SETUP outcome, and its processes and cgroup are removed. */
-static void gone(struct par *p, struct pw *w)
+/* A worker died during test w->cur: a SETUP outcome for it, and its
+ * processes (re-parented to the runner) and cgroup are removed. */
+static void lost_test(struct par *p, struct pw *w, int ws)
 {
-	int ws = 0;
-	close_fd(&w->result_fd);
-	close_fd(&w->task_fd);
-	while (waitpid(w->pid, &ws, __WALL) < 0 && errno == EINTR)
-		;
-	w->pid = 0;
-	if (w->cur < 0)
-		return;
 	size_t idx = (size_t)w->cur;
 	w->cur = -1;
 	pid_t live[PAR_MAX_WORKERS];
@@ -183,12 +176,27 @@ static void gone(struct par *p, struct pw *w)
 	fprintf(stderr, "runlet-runner: test %llu: %s\n",
 		(unsigned long long)p->plan->tests[idx].num, note);
 	store_setup(p, idx, note);
-	/* tests are left: a new worker takes them. Each restart follows a
-	 * death during a test, so there are at most ntests of them. */
-	if (p->next_task < p->stop_at && p->work) {
-		unsigned k = (unsigned)(w - p->w);
+}
+
+/* The worker's result pipe ended: reap it, account for its test, and
+ * start another worker when tests are left. */
+static void gone(struct par *p, struct pw *w)
+{
+	int ws = 0;
+	close_fd(&w->result_fd);
+	close_fd(&w->task_fd);
+	while (waitpid(w->pid, &ws, __WALL) < 0 && errno == EINTR)
+		;
+	w->pid = 0;
+	if (w->cur >= 0)
+		lost_test(p, w, ws);
+	/* tests are left: a new worker takes them (at most ntests restarts,
+	 * so a worker that cannot start ends in SETUP outcomes, not a loop) */
+	if (p->next_task < p->stop_at && p->work &&
+	    p->restarts < p->plan->ntests) {
+		p->restarts++;
 		blob_free(&w->in);
-		if (spawn(p, p->work, k) == 0)
+		if (spawn(p, p->work, (unsigned)(w - p->w)) == 0)
 			dispatch(p, w);
 	}
 }
@@ -288,7 +296,7 @@ int par_run(struct ex_env *env, const struct ex_step *st,
 	    unsigned n, struct rp_out *out, char *err, size_t errlen)
 {
 	struct par p = {plan, env, out, NULL, 0, 0, 0, plan->ntests,
-			NULL, NULL, err, errlen, 0, NULL};
+			NULL, NULL, err, errlen, 0, NULL, 0};
 	size_t total = in->arena.len ? in->arena.len : 1;
 	char *shared = MAP_FAILED;
 	int rc = -ENOMEM;
