@@ -63,6 +63,26 @@ static void test_plan_order(void **state)
 	wire_plan_free(&p);
 }
 
+static void test_many_out_of_order(void **state)
+{
+	struct wire_plan p;
+	struct rr rr;
+	eval_plan(&p);
+	p.parallel = 4;
+	for (int i = 1; i <= 40; i++)
+		add_cmd(&p, (uint64_t)(100 + i), "sleep 0.0%d; echo %d",
+			(i * 7) % 5, i);
+	run_ok(&p, 40, &rr);
+	for (int i = 0; i < 40; i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "%d\n", i + 1);
+		assert_int_equal(rr.res.tests[i].num, (uint64_t)(101 + i));
+		assert_string_equal(rr.res.tests[i].out, want);
+	}
+	rr_free(&rr);
+	wire_plan_free(&p);
+}
+
 static void test_overlap(void **state)
 {
 	struct wire_plan p;
@@ -358,6 +378,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
 	const struct CMUnitTest tests[] = {
 		T(test_plan_order),
+		T(test_many_out_of_order),
 		T(test_overlap),
 		T(test_cpu_per_test),
 		T(test_big_input_and_output),
