@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,11 @@ static void *refill_main(void *arg)
 {
 	struct sbx_pool *p = arg;
 	struct sbx_pooled dead[SBX_POOL_MAX];
+	sigset_t all;
+	/* process signals are for the other threads (the inits reset their
+	 * mask before anything else) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		empty_graves(p);
