@@ -270,10 +270,13 @@ static void judge_outcome(struct judge_state *st, const struct wire_outcome *o)
 		return; /* not the next test in order: handled at the end */
 	struct res_test *rt = &st->res->tests[st->done];
 	struct wire_outcome blamed;
-	if (o->status == RUNLET_EXIT_SETUP && st->started) {
-		/* The program started for an earlier test and cannot start now:
-		 * the submission changed its own files (deleted or replaced its
-		 * binary). That is the program's doing, not runlet's. */
+	if (o->status == RUNLET_EXIT_SETUP &&
+	    (st->started || (o->note && strstr(o->note, "worker")))) {
+		/* The program started for an earlier test and cannot start now
+		 * (the submission changed its own files), or the runner's
+		 * worker for parallel tests was killed (by the submission's
+		 * neighbour tests, or the sandbox's memory running out): the
+		 * program's doing, not runlet's. */
 		blamed = *o;
 		blamed.status = RUNLET_EXIT_EXITED;
 		blamed.exit_code = 127;

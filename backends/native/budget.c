@@ -30,8 +30,15 @@ void sbx_budget_of(const struct wire_plan *p, uint64_t tmpfs_bytes,
 {
 	uint64_t mem = p->run.lim.mem_kb * 1024, pids = p->run.lim.pids;
 	uint64_t dl = SBX_DEADLINE_MARGIN_MS, out = 1 << 20;
+	/* tests run n at a time each under its own limits (and the runner's
+	 * n workers): the sandbox as a whole must hold all of them */
+	uint64_t n = p->parallel > 1 ? p->parallel : 1;
+	if (n > p->ntests && p->ntests > 0)
+		n = p->ntests;
 	if (!mem)
 		mem = default_mem;
+	mem *= n;
+	pids = pids * n + (n > 1 ? n : 0);
 	if (p->has_compile) {
 		uint64_t cm = p->compile.lim.mem_kb * 1024;
 		mem = max64(mem, cm ? cm : default_mem);
