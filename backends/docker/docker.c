@@ -322,8 +322,10 @@ static int run_warm(struct dock_state *s, struct dock_client *c,
 	char w_id[16];
 	snprintf(w_id, sizeof(w_id), "%.12s", w->id);
 	int rc = dock_warm_update(c, w, spec->memory, spec->pids_limit, e2, sizeof(e2));
+	if (rc == 0)
+		rc = dock_warm_hand(w, plan->data, plan->len, e2, sizeof(e2));
 	if (rc < 0) {
-		log_event(RUNLET_LOG_WARN, "docker_pool_update_failed",
+		log_event(RUNLET_LOG_WARN, "docker_pool_handover_failed",
 			  "container=%.12s error=%s note=\"the job gets a new container\"",
 			  w->id, log_quote(e2, q, sizeof(q)));
 		dock_warm_discard(c, w);
@@ -333,8 +335,7 @@ static int run_warm(struct dock_state *s, struct dock_client *c,
 		  w->id, job->job_id ? job->job_id : "", job->runner->code,
 		  dock_now_ms() - t0);
 	long t1 = dock_now_ms();
-	rc = dock_warm_run(c, w, plan->data, plan->len, fate->deadline_ms, run_mem,
-			   sc, fate, err, errlen);
+	rc = dock_warm_run(c, w, fate->deadline_ms, run_mem, sc, fate, err, errlen);
 	long t2 = dock_now_ms();
 	if (rc == 0)
 		rc = dock_read_fate(c, w->id, fate, err, errlen);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,6 +166,9 @@ int dock_hijack_open(const struct dock_endpoint *ep, const char *ver,
 		h->fd = -1;
 		return rc;
 	}
+	/* a blocked send returns EAGAIN after this: send_all's deadline */
+	struct timeval tv = {.tv_sec = 1};
+	setsockopt(h->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if ((rc = send_all(h->fd, req, (size_t)n)) < 0) {
 		snprintf(err, errlen, "docker attach: sending the request: %s",
 			 strerror(-rc));

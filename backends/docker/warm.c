@@ -77,15 +77,17 @@ static int hijack_pump(void *src, long timeout_ms, char *err, size_t errlen)
 	return dock_hijack_pump(&w->h, timeout_ms, dock_sink_feed, sc, err, errlen);
 }
 
-int dock_warm_run(struct dock_client *c, struct dock_warm *w,
-		  const void *plan, size_t len, uint64_t deadline_ms,
+int dock_warm_hand(struct dock_warm *w, const void *plan, size_t len,
+		   char *err, size_t errlen)
+{
+	return dock_hijack_send_eof(&w->h, plan, len, err, errlen);
+}
+
+int dock_warm_run(struct dock_client *c, struct dock_warm *w, uint64_t deadline_ms,
 		  uint64_t run_mem, struct dock_sink *sc,
 		  struct dock_fate *fate, char *err, size_t errlen)
 {
 	void *src[2] = {w, sc};
-	int rc = dock_hijack_send_eof(&w->h, plan, len, err, errlen);
-	if (rc < 0)
-		return rc;
 	return dock_run_pump(c, w->id, deadline_ms, run_mem, hijack_pump, src, sc,
 			     fate, err, errlen);
 }

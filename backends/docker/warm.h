@@ -45,9 +45,11 @@ void dock_warm_discard(struct dock_client *c, struct dock_warm *w);
 /* The per-job resources (Memory = MemorySwap, PidsLimit; 0 leaves one). */
 int dock_warm_update(struct dock_client *c, struct dock_warm *w, uint64_t mem,
 		     uint64_t pids, char *err, size_t errlen);
-/* Hand the plan over and read until the end (run.h). */
-int dock_warm_run(struct dock_client *c, struct dock_warm *w,
-		  const void *plan, size_t len, uint64_t deadline_ms,
+/* Write the plan to the container's stdin and close it. */
+int dock_warm_hand(struct dock_warm *w, const void *plan, size_t len,
+		   char *err, size_t errlen);
+/* Read until the end (run.h), after dock_warm_hand. */
+int dock_warm_run(struct dock_client *c, struct dock_warm *w, uint64_t deadline_ms,
 		  uint64_t run_mem, struct dock_sink *sc,
 		  struct dock_fate *fate, char *err, size_t errlen);
 

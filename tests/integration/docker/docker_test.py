@@ -469,22 +469,55 @@ def left_of(pid, what):
 PLUGIN = {"py": "python", "go": "go", "js": "js", "cs": "csharp", "cpp": "cpp"}
 
 
+PROBE = r'''
+import os
+def first(*fs):
+    for f in fs:
+        if os.path.exists(f):
+            return open(f).read().strip()
+print("pids", first("/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max"))
+print("mem", first("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max"))
+print("uid", os.getuid(), "lang", os.environ.get("LANG"), "tmp", sorted(os.listdir("/tmp")))
+'''
+
+
 def case_pool_languages():
     """Every language judged through the pool: the sum case a few times, then
     each plugin's own cases (limits, errors, timeouts) on warm containers."""
     d = tempfile.mkdtemp(prefix="runlet-pool-it-")
     cfg = pool_config(d)
     ids = []
+    # a warm container gets the job's limits (64 MiB here) and no trace of others
+    cases = os.path.join(d, "probe")
+    write_cases(cases, [("a_fill", "import time\ntime.sleep(3)\n", [("", "")])])
+    for i in range(2):
+        with open(os.path.join(cases, f"b_probe{i}.json"), "w") as f:
+            json.dump({"description": "probe", "source": PROBE, "limits": {"memory_mb": 64},
+                       "tests": [{"input": "", "output": "-"}]}, f)
+    argv = [RUNLET, "plugin-test", "--verbose", "--backend", "docker", "--config", cfg,
+            "python", cases]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       cwd=SRC, timeout=300)
+    takes = [m.group(1) for m in TAKE.finditer(p.stdout)]
+    outs = re.findall(r'(?m)^\s+test 1: \w+ \d+ ms.*output "(pids [^"]*)"', p.stdout)
+    say(len(takes) >= 2 and len(outs) == 2, "probe jobs ran on warm containers", p.stdout[-1500:])
+    for o in outs:
+        o = o.replace("\\n", "\n")
+        say(f"mem {64 << 20}" in o, "a warm container has the job's memory limit", o)
+        say(re.search(r"pids \d+", o) is not None, "and a pids limit", o)
+        say("uid 1001 lang py tmp ['main.py']" in o, "runs as 1001 with LANG=py and only "
+            "its own files in its tmpfs", o)
+    ids += takes
     for lang, code in SUM.items():
         cases = write_cases(os.path.join(d, lang), [
-            (f"sum{i}", code, [("1 2\n", "3"), ("5 7\n", "12")]) for i in range(6)])
+            (f"sum{i}", code, [("1 2\n", "3"), ("5 7\n", "12")]) for i in range(8)])
         p = plugin_test(cfg, PLUGIN[lang], cases, popen=True)
         out, _ = p.communicate(timeout=600)
         takes = [m.group(1) for m in TAKE.finditer(out) if m.group(2) == lang]
-        say(p.returncode == 0 and "6 passed, 0 failed" in out,
+        say(p.returncode == 0 and "8 passed, 0 failed" in out,
             f"{lang}: judged OK through the pool", out[-1500:])
         # the first jobs may come before the pool has this language's
-        say(len(takes) >= 2, f"{lang}: jobs ran on warm containers ({len(takes)} of 6)", out[-800:])
+        say(len(takes) >= 2, f"{lang}: jobs ran on warm containers ({len(takes)} of 8)", out[-800:])
         left_of(p.pid, f"{lang}")
         ids += takes
     for lang, plugin in PLUGIN.items():
