@@ -28,6 +28,12 @@ static void pool_plan(const struct cfg_runner *r, struct wire_plan *p)
 		cm = mem > (1ull << 30) ? mem : (1ull << 30);
 	p->compile.lim.mem_kb = cm / 1024;
 	p->compile.lim.pids = (uint32_t)(pids > 256 ? pids : 256);
+	/* the core runs up to parallel_tests tests at once (default: the
+	 * cores): the pooled sandbox must hold that many */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	p->parallel = r->limits.parallel_tests ? r->limits.parallel_tests
+					       : (uint64_t)(ncpu > 0 ? ncpu : 1);
+	p->ntests = (size_t)p->parallel;
 }
 
 /* The pool's maker: a sandbox of r made as execute() makes one, up to the
