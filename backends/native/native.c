@@ -401,10 +401,13 @@ static int step_result(struct nat_call *c, struct wire_result *res, char *err,
 	if (!res->complete && !res->error) {
 		char msg[1024];
 		uint64_t peak = c->have_cg ? sbx_cg_peak(&c->cg) : 0;
+		/* a pooled sandbox's cgroup has its language's bound */
+		uint64_t lim = c->have_warm ? c->warm.mem_bytes
+					    : c->budget.mem_bytes;
 		snprintf(msg, sizeof(msg),
 			 "runlet-runner ended before its last record (%s%s)%s%.*s",
 			 how,
-			 peak && peak + (1 << 20) >= c->budget.mem_bytes
+			 peak && peak + (1 << 20) >= lim
 				 ? "; the submission's memory limit was reached" : "",
 			 c->run.errlen ? ": " : "",
 			 (int)(c->run.errlen > 600 ? 600 : c->run.errlen),

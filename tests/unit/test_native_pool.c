@@ -25,6 +25,7 @@
 #include "backends/native/pool.h"
 #include "backends/native/sandbox.h"
 #include "core/config.h"
+#include "runlet/plugin.h"
 
 static struct cfg cfg;
 static struct cfg_runner runner;
@@ -335,9 +336,10 @@ static void test_real_runner_pooled(void **s)
 	assert_no_cgroups();
 }
 
-/* A shell plan for the real runner; the test's stdout into out. */
-static void run_sh(void *st, const char *script, uint64_t mem_kb, char *out,
-		   size_t outlen)
+/* A shell plan for the real runner; the test's stdout into out; returns
+ * its status (enum runlet_exit_kind). */
+static int run_sh(void *st, const char *script, uint64_t mem_kb, char *out,
+		  size_t outlen)
 {
 	struct wire_plan p;
 	struct wire_result res;
@@ -358,8 +360,10 @@ static void run_sh(void *st, const char *script, uint64_t mem_kb, char *out,
 		fail_msg("runner error: %s", res.error);
 	assert_int_equal(res.ntests, 1);
 	snprintf(out, outlen, "%s", res.tests[0].out ? res.tests[0].out : "");
+	int status = res.tests[0].status;
 	wire_result_free(&res);
 	wire_plan_free(&p);
+	return status;
 }
 
 static int count_procs(const char *needle)
@@ -425,6 +429,31 @@ static void test_bigger_job_not_pooled(void **s)
 	run_sh(st, "echo big", 512 * 1024, out, sizeof(out));
 	assert_non_null(strstr(out, "big"));
 	assert_true(alive(pids[0]) && alive(pids[1]));
+	native_backend_ops.close(st);
+	assert_no_cgroups();
+}
+
+/* The job's own memory limit holds in a pooled sandbox, whose submission
+ * cgroup was made for the language's largest job: 100 MB under a 32 MB
+ * job limit is MLE (the language allows 64 MB, the pooled cgroup more). */
+static void test_job_limits_from_plan(void **s)
+{
+	void *st = open_pool("2", real_runner);
+	pid_t pids[SBX_POOL_MAX];
+	char out[8192];
+	const char *eat = "exec python3 -c 'x = bytearray(100 << 20); print(len(x))'";
+	run_mode(st, "/bin/true", NULL, 0);
+	run_mode(st, "/bin/true", NULL, 0);
+	wait_ready(st, 2);
+	assert_int_equal(sbx_pool_pids(sbx_native_pool(st), &runner, pids,
+				       SBX_POOL_MAX), 2);
+	int pooled = run_sh(st, eat, 32 * 1024, out, sizeof(out));
+	assert_true(!alive(pids[0]) || !alive(pids[1])); /* it was pooled */
+	assert_int_equal(pooled, RUNLET_EXIT_MEMORY);
+	native_backend_ops.close(st);
+	st = open_pool("0", real_runner);
+	assert_int_equal(run_sh(st, eat, 32 * 1024, out, sizeof(out)),
+			 RUNLET_EXIT_MEMORY);
 	native_backend_ops.close(st);
 	assert_no_cgroups();
 }
@@ -516,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_real_runner_pooled),
 		cmocka_unit_test(test_leftovers_die),
 		cmocka_unit_test(test_bigger_job_not_pooled),
+		cmocka_unit_test(test_job_limits_from_plan),
 		cmocka_unit_test(test_latency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
