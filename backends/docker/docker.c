@@ -66,6 +66,7 @@ static void log_build(void *arg, const char *text, size_t len)
 
 static json_t *warm_body(void *arg, struct dock_client *c, size_t lang,
 			 char *err, size_t errlen);
+static void warm_image_gone(void *arg, size_t lang);
 
 static int dock_open(const struct cfg *cfg, const struct backend_opts *opts,
 		     void **state, char *err, size_t errlen)
@@ -131,6 +132,7 @@ static int dock_open(const struct cfg *cfg, const struct backend_opts *opts,
 		s->refill.ep = &s->ep;
 		s->refill.ver = s->ver;
 		s->refill.body = warm_body;
+		s->refill.image_gone = warm_image_gone;
 		s->refill.arg = s;
 		if ((rc = dock_refill_start(&s->refill, cfg->nrunners,
 					    (size_t)cfg->docker.pool_size, err, errlen)) < 0)
@@ -220,18 +222,6 @@ static int fill_plan(struct dock_state *s, struct wire_plan *p)
 	return 0;
 }
 
-/* The container's pids limit: the largest the plan asks for (or the
- * config's), plus the runner itself. */
-static uint64_t plan_pids(const struct wire_plan *p, uint64_t cfg_pids)
-{
-	uint64_t n = cfg_pids;
-	if (p->run.lim.pids > n)
-		n = p->run.lim.pids;
-	if (p->has_compile && p->compile.lim.pids > n)
-		n = p->compile.lim.pids;
-	return n ? n + 1 : 0;
-}
-
 /* Put the plan into the container's volume before start. */
 static int put_plan(struct dock_client *c, const char *id, const char *dir,
 		    const struct wire_buf *plan, char *err, size_t errlen)
@@ -253,14 +243,6 @@ static int put_plan(struct dock_client *c, const char *id, const char *dir,
 	rc = dock_container_put_archive(c, id, dir, tar.data, tar.len, err, errlen);
 	wire_buf_free(&tar);
 	return rc;
-}
-
-/* The container's memory while the plan's step runs: the step's limit
- * (the job's, clamped by the config), else the runner's mem_limit. */
-static uint64_t step_memory(const struct wire_step *st, uint64_t fallback)
-{
-	uint64_t m = st->lim.mem_kb ? st->lim.mem_kb * 1024 : fallback;
-	return m && m < (6u << 20) ? (6u << 20) : m; /* the engine's minimum */
 }
 
 static int stream_pump(void *src, long timeout_ms, char *err, size_t errlen)
@@ -347,6 +329,12 @@ static int run_warm(struct dock_state *s, struct dock_client *c,
 	return rc;
 }
 
+static void warm_image_gone(void *arg, size_t lang)
+{
+	struct dock_state *s = arg;
+	forget_image(s, &s->cfg->runners[lang]);
+}
+
 /* The create body of a warm container of cfg->runners[lang]. */
 static json_t *warm_body(void *arg, struct dock_client *c, size_t lang,
 			 char *err, size_t errlen)
@@ -363,7 +351,7 @@ static json_t *warm_body(void *arg, struct dock_client *c, size_t lang,
 		return NULL;
 	}
 	dock_spec_from_cfg(&spec, s->cfg, r);
-	spec.memory = step_memory(&(struct wire_step){0}, spec.memory);
+	spec.memory = dock_step_memory(&(struct wire_step){0}, spec.memory);
 	spec.mount_target = NULL; /* the plan comes on stdin */
 	spec.open_stdin = 1;
 	spec.image = image;
@@ -394,7 +382,7 @@ static int dock_execute(void *state, const struct backend_job *job,
 	memset(&sc, 0, sizeof(sc));
 	memset(res, 0, sizeof(*res));
 	dock_demux_init(&sc.dm);
-	uint64_t pids = plan_pids(job->plan, job->runner->limits.pids_limit);
+	uint64_t pids = dock_plan_pids(job->plan, job->runner->limits.pids_limit);
 	if ((rc = fill_plan(s, job->plan)) < 0 ||
 	    (rc = wire_plan_encode(job->plan, &plan)) < 0) {
 		snprintf(err, errlen, "encoding the plan: %s", strerror(-rc));
@@ -410,15 +398,15 @@ static int dock_execute(void *state, const struct backend_job *job,
 	dock_spec_from_cfg(&spec, s->cfg, job->runner);
 	if (pids)
 		spec.pids_limit = pids;
-	spec.memory = step_memory(&job->plan->run, spec.memory);
+	spec.memory = dock_step_memory(&job->plan->run, spec.memory);
 	if (job->plan->has_compile) {
-		uint64_t cm = step_memory(&job->plan->compile, spec.memory);
+		uint64_t cm = dock_step_memory(&job->plan->compile, spec.memory);
 		if (cm > spec.memory)
 			spec.memory = cm;
 	}
 	fate.deadline_ms = dock_deadline_ms(job->plan);
-	fate.mem_limit = step_memory(&job->plan->run, spec.memory);
-	uint64_t run_mem = step_memory(&job->plan->run, spec.memory);
+	fate.mem_limit = dock_step_memory(&job->plan->run, spec.memory);
+	uint64_t run_mem = dock_step_memory(&job->plan->run, spec.memory);
 	if (!job->plan->has_compile || run_mem >= spec.memory)
 		run_mem = 0;
 	if ((rc = run_warm(s, c, job, &plan, &spec, run_mem, &sc, &fate, err,

@@ -169,6 +169,22 @@ uint64_t dock_deadline_ms(const struct wire_plan *p)
 	return sat_add(sat_add(t, t / 10), 15000);
 }
 
+uint64_t dock_plan_pids(const struct wire_plan *p, uint64_t cfg_pids)
+{
+	uint64_t n = cfg_pids;
+	if (p->run.lim.pids > n)
+		n = p->run.lim.pids;
+	if (p->has_compile && p->compile.lim.pids > n)
+		n = p->compile.lim.pids;
+	return n ? n + 1 : 0;
+}
+
+uint64_t dock_step_memory(const struct wire_step *st, uint64_t fallback)
+{
+	uint64_t m = st->lim.mem_kb ? st->lim.mem_kb * 1024 : fallback;
+	return m && m < (6u << 20) ? (6u << 20) : m; /* the engine's minimum */
+}
+
 uint64_t dock_output_bound(const struct wire_plan *p)
 {
 	const uint64_t cap = 1ull << 30;

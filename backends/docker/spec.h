@@ -53,6 +53,13 @@ struct wire_plan;
 /* The whole-container deadline of a plan in ms: compile + every test's
  * wall limit + 10% + 15 s (container start and teardown). */
 uint64_t dock_deadline_ms(const struct wire_plan *p);
+/* The container's pids limit for a plan: the largest it asks for (or
+ * cfg_pids), plus the runner itself; 0 when neither sets one. */
+uint64_t dock_plan_pids(const struct wire_plan *p, uint64_t cfg_pids);
+struct wire_step;
+/* The container's memory while a step runs: the step's limit (the job's,
+ * clamped by the config), else fallback; at least the engine's 6 MiB. */
+uint64_t dock_step_memory(const struct wire_step *st, uint64_t fallback);
 /* The most runner stdout a plan can produce, in bytes (capped at 1 GiB). */
 uint64_t dock_output_bound(const struct wire_plan *p);
 

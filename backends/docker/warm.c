@@ -139,6 +139,8 @@ static void *refill_main(void *arg)
 					   sizeof(err))
 			  : -EIO;
 		json_decref(body);
+		if (rc == -ENOENT && body && r->image_gone)
+			r->image_gone(r->arg, lang); /* built again next time */
 		if (rc < 0) {
 			dock_pool_failed(&r->pool, lang);
 			backoff = backoff ? backoff * 2 : 1000;

@@ -63,6 +63,8 @@ struct dock_refill {
 	const struct dock_endpoint *ep; /* borrowed until stop */
 	const char *ver;                /* borrowed until stop */
 	dock_warm_body_fn body;
+	/* the image of lang was not found at create (may be NULL) */
+	void (*image_gone)(void *arg, size_t lang);
 	void *arg;
 	pthread_t thread;
 	int started;

@@ -111,6 +111,48 @@ static void test_spec_memory_floor(void **st)
 	json_decref(j);
 }
 
+/* A warm container: stdin open for one attach, no staging mount; the
+ * per-job pids and memory. */
+static void test_spec_warm(void **st)
+{
+	struct dock_spec s;
+	const char *argv[] = {"/runlet/runlet-runner", NULL};
+	memset(&s, 0, sizeof(s));
+	s.image = "x";
+	s.argv = argv;
+	s.workdir = "/tmp";
+	s.open_stdin = 1;
+	json_t *j = dock_spec_json(&s);
+	assert_true(json_is_true(json_object_get(j, "OpenStdin")));
+	assert_true(json_is_true(json_object_get(j, "StdinOnce")));
+	assert_true(json_is_true(json_object_get(j, "AttachStdin")));
+	assert_int_equal(json_array_size(json_object_get(j, "Cmd")), 0);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(j, "HostConfig"), "Mounts")), 0);
+	json_decref(j);
+	j = spec_for(NULL); /* a cold one keeps stdin closed */
+	assert_true(json_is_false(json_object_get(j, "OpenStdin")));
+	assert_true(json_is_false(json_object_get(j, "StdinOnce")));
+	json_decref(j);
+
+	struct wire_plan p;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(dock_plan_pids(&p, 0), 0);
+	assert_int_equal(dock_plan_pids(&p, 100), 101);
+	p.run.lim.pids = 300;
+	p.compile.lim.pids = 500;
+	assert_int_equal(dock_plan_pids(&p, 100), 301); /* compile not in the plan */
+	p.has_compile = 1;
+	assert_int_equal(dock_plan_pids(&p, 100), 501);
+	struct wire_step stp;
+	memset(&stp, 0, sizeof(stp));
+	assert_int_equal(dock_step_memory(&stp, 0), 0);
+	assert_int_equal(dock_step_memory(&stp, 256u << 20), 256u << 20);
+	stp.lim.mem_kb = 64 * 1024;
+	assert_int_equal(dock_step_memory(&stp, 256u << 20), 64u << 20);
+	stp.lim.mem_kb = 1024;
+	assert_int_equal(dock_step_memory(&stp, 0), 6u << 20);
+}
+
 static void test_spec_bind(void **st)
 {
 	json_t *j = spec_for("/var/lib/runlet/staging/1.2.3");
@@ -206,6 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_hardening),
 		cmocka_unit_test(test_spec_memory_floor),
+		cmocka_unit_test(test_spec_warm),
 		cmocka_unit_test(test_spec_bind),
 		cmocka_unit_test(test_deadline_and_bound),
 		cmocka_unit_test(test_staging),
