@@ -35,6 +35,7 @@ int dock_warm_make(struct dock_client *c, const struct dock_endpoint *ep,
 		dock_warm_discard(c, w);
 		return rc;
 	}
+	w->made_ms = dock_now_ms();
 	*out = w;
 	return 0;
 }
@@ -94,8 +95,10 @@ int dock_warm_run(struct dock_client *c, struct dock_warm *w, uint64_t deadline_
 
 static int is_broken(void *arg, void *item)
 {
+	struct dock_warm *w = item;
 	(void)arg;
-	return dock_hijack_broken(&((struct dock_warm *)item)->h);
+	return dock_hijack_broken(&w->h) ||
+	       dock_now_ms() - w->made_ms > DOCK_WARM_MAX_IDLE_MS;
 }
 
 /* Remove ready containers that died or whose stream broke. */
@@ -106,7 +109,7 @@ static void drop_broken(struct dock_refill *r, struct dock_client *c)
 	while ((n = dock_pool_remove_if(&r->pool, is_broken, NULL, bad, 16)) > 0)
 		for (size_t i = 0; i < n; i++) {
 			log_event(RUNLET_LOG_INFO, "docker_pool_discarded",
-				  "container=%.12s reason=\"ended or its attach broke while idle\"",
+				  "container=%.12s reason=\"ended, its attach broke or idle too long\"",
 				  ((struct dock_warm *)bad[i])->id);
 			dock_warm_discard(c, bad[i]);
 		}

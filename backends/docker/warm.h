@@ -11,7 +11,8 @@
  * The refiller is one thread per backend: it keeps each language at
  * docker.pool_size ready containers (pool.h), discards idle ones whose
  * stream has ended or has bytes (the container died, the attach broke),
- * backs off after failures, and on stop removes everything it holds.
+ * replaces those idle for an hour, backs off after failures, and on stop
+ * removes everything it holds.
  * Ownership: a struct dock_warm is owned by the pool while ready, then by
  * the job that took it until dock_warm_discard. */
 #ifndef RUNLET_DOCK_WARM_H
@@ -28,9 +29,14 @@
 
 struct dock_client;
 
+/* A warm container idle longer is replaced (well before the sweep of
+ * other runlets removes containers older than DOCK_SWEEP_MAX_AGE_S). */
+#define DOCK_WARM_MAX_IDLE_MS (3600L * 1000)
+
 struct dock_warm {
 	char id[80];
 	size_t lang;
+	long made_ms;  /* dock_now_ms() when it was started */
 	struct dock_hijack h;
 };
 
