@@ -140,7 +140,11 @@ static int put(const char *dir, const char *file, const char *val)
 	int fd = open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	ssize_t n = write(fd, val, strlen(val));
+	ssize_t n;
+	/* a v1 memory limit write fails with EINTR when a signal (a
+	 * child's SIGCHLD) is pending; it is safe to repeat */
+	while ((n = write(fd, val, strlen(val))) < 0 && errno == EINTR)
+		;
 	int rc = n < 0 ? -errno : 0;
 	close(fd);
 	return rc;

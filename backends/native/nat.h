@@ -69,4 +69,12 @@ void nat_teardown(struct nat_call *c);
 int nat_make(void *arg, const struct cfg_runner *r, struct sbx_pooled *out,
 	     char *err, size_t errlen);
 
+/* The pooled sandbox of c was SIGKILLed before its runner wrote anything
+ * but its header: killed while idle, after the take's check (or, rarely,
+ * before any outcome of the job). */
+int nat_warm_died_idle(const struct nat_call *c);
+/* Give that sandbox back for removal and forget the run: c is as before
+ * the cgroup step, ready to make a sandbox of its own. */
+void nat_warm_drop(struct nat_call *c);
+
 #endif

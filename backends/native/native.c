@@ -461,11 +461,20 @@ static int nat_execute(void *state, const struct backend_job *job,
 	} else if ((rc = nat_step_cgroup(&c, err, errlen)) < 0) {
 		goto out;
 	}
+again:
 	if ((rc = step_plan(&c, err, errlen)) < 0 ||
 	    (rc = step_encode(&c, err, errlen)) < 0 ||
 	    (!c.have_warm && (rc = nat_step_mounts(&c, err, errlen)) < 0) ||
-	    (rc = step_run(&c, err, errlen)) < 0 ||
-	    (rc = step_result(&c, res, err, errlen)) < 0)
+	    (rc = step_run(&c, err, errlen)) < 0)
+		goto out;
+	if (nat_warm_died_idle(&c)) {
+		/* once: the job never reached the pooled runner */
+		nat_warm_drop(&c);
+		if ((rc = nat_step_cgroup(&c, err, errlen)) < 0)
+			goto out;
+		goto again;
+	}
+	if ((rc = step_result(&c, res, err, errlen)) < 0)
 		goto out;
 out:
 	nat_teardown(&c);

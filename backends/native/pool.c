@@ -224,8 +224,12 @@ static void *refill_main(void *arg)
 	struct sbx_pooled dead[SBX_POOL_MAX];
 	sigset_t all;
 	/* process signals are for the other threads (the inits reset their
-	 * mask before anything else) */
+	 * mask before anything else); but not SIGCHLD: the pooled inits'
+	 * exits are signalled to this thread, and a SIGCHLD it blocked
+	 * would stay pending for another thread, whose cgroup writes it
+	 * interrupts (EINTR) */
 	sigfillset(&all);
+	sigdelset(&all, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {

@@ -4,9 +4,11 @@
 #include "nat.h"
 
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -71,4 +73,33 @@ int nat_make(void *arg, const struct cfg_runner *r, struct sbx_pooled *out,
 out:
 	nat_teardown(&c);
 	return rc;
+}
+
+int nat_warm_died_idle(const struct nat_call *c)
+{
+	struct wire_buf head = {0};
+	int idle;
+	if (!c->have_warm || c->run.timed_out || c->run.overflow ||
+	    !WIFSIGNALED(c->run.status) || WTERMSIG(c->run.status) != SIGKILL)
+		return 0;
+	if (wire_put_str(&head, "result", WIRE_VERSION) < 0)
+		return 0;
+	idle = c->run.out.len == 0 ||
+	       (c->run.out.len == head.len &&
+		memcmp(c->run.out.data, head.data, head.len) == 0);
+	wire_buf_free(&head);
+	return idle;
+}
+
+void nat_warm_drop(struct nat_call *c)
+{
+	sbx_proc_kill(&c->warm.proc);
+	c->warm.cg = c->cg;
+	c->warm.have_cg = c->have_cg;
+	c->have_cg = 0;
+	c->have_warm = 0;
+	sbx_pool_bury(c->st->pool, &c->warm);
+	sbx_run_free(&c->run);
+	memset(&c->run, 0, sizeof(c->run));
+	wire_buf_free(&c->enc);
 }

@@ -225,6 +225,34 @@ static void test_idle_killed_replaced(void **s)
 	assert_no_cgroups();
 }
 
+/* Ready sandboxes killed just before a take (the kill still landing):
+ * the job is judged all the same, in a sandbox of its own. The probe
+ * writes nothing before its plan, the runner its header. */
+static void killed_at_take(const char *runner_path, const char *mode,
+			   int rounds)
+{
+	void *st = open_pool("2", runner_path);
+	struct sbx_pool *p = sbx_native_pool(st);
+	pid_t pids[SBX_POOL_MAX];
+	run_mode(st, mode, NULL, 0);
+	run_mode(st, mode, NULL, 0);
+	for (int round = 0; round < rounds; round++) {
+		wait_ready(st, 2);
+		size_t n = sbx_pool_pids(p, &runner, pids, SBX_POOL_MAX);
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		run_mode(st, mode, NULL, 0);
+	}
+	native_backend_ops.close(st);
+	assert_no_cgroups();
+}
+
+static void test_killed_at_take(void **s)
+{
+	killed_at_take(probe, "noop", 20);
+	killed_at_take(real_runner, "/bin/true", 10);
+}
+
 /* close() kills and reaps every ready sandbox and removes its cgroups. */
 static void test_close_leaves_nothing(void **s)
 {
@@ -540,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_pooled_runs_plan),
 		cmocka_unit_test(test_no_sharing),
 		cmocka_unit_test(test_idle_killed_replaced),
+		cmocka_unit_test(test_killed_at_take),
 		cmocka_unit_test(test_close_leaves_nothing),
 		cmocka_unit_test(test_concurrent_takes),
 		cmocka_unit_test(test_real_runner_pooled),
