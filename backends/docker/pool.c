@@ -58,6 +58,7 @@ void *dock_pool_take(struct dock_pool *p, size_t lang)
 		return NULL;
 	pthread_mutex_lock(&p->lock);
 	struct dock_pool_lang *l = &p->langs[lang];
+	l->asked++;
 	if (l->n > 0 && !p->closing) {
 		it = pop_front(l);
 		p->taken++;
@@ -69,7 +70,8 @@ void *dock_pool_take(struct dock_pool *p, size_t lang)
 	return it;
 }
 
-/* The language with the fewest ready or being made (the first of those),
+/* Of the languages asked for twice, the one with the fewest ready or being
+ * made (the first of those),
  * so that every language gets its first warm container before any gets
  * its second. */
 static int short_lang(struct dock_pool *p, size_t *lang)
@@ -77,7 +79,7 @@ static int short_lang(struct dock_pool *p, size_t *lang)
 	size_t best = p->size;
 	for (size_t i = 0; i < p->nlangs; i++) {
 		size_t have = p->langs[i].n + p->langs[i].making;
-		if (have < best) {
+		if (p->langs[i].asked >= 2 && have < best) {
 			best = have;
 			*lang = i;
 		}

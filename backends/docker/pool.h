@@ -2,7 +2,8 @@
  * calls: docker.c and warm.c make and remove the containers).
  *
  * Per language (an index into cfg->runners) up to `size` items wait, ready,
- * in FIFO order. A refiller asks dock_pool_want() which language is short
+ * in FIFO order. A language is refilled once a second job asked for it, so
+ * a process that judges one job (runlet run) never makes any. A refiller asks dock_pool_want() which language is short
  * (ready + being made < size), makes one and hands it in with
  * dock_pool_put() (or dock_pool_failed()). A job takes an item with
  * dock_pool_take(): the item leaves the pool for good (single use: it is
@@ -20,6 +21,7 @@ struct dock_pool_lang {
 	void **items;   /* ready, oldest first */
 	size_t n;
 	size_t making;  /* handed out by want(), not yet put or failed */
+	unsigned long asked; /* take() calls: refilled from the second on */
 };
 
 struct dock_pool {
@@ -40,8 +42,8 @@ void dock_pool_destroy(struct dock_pool *p);
  * ready: the caller goes without). Wakes the refiller. */
 void *dock_pool_take(struct dock_pool *p, size_t lang);
 
-/* Wait up to wait_ms for a language that is short (the one with the fewest
- * ready or being made first). 0 with *lang (counted as being made),
+/* Wait up to wait_ms for a language that is short (asked for twice; the
+ * one with the fewest ready or being made first). 0 with *lang (counted as being made),
  * -ETIMEDOUT, or -ECANCELED once closing. */
 int dock_pool_want(struct dock_pool *p, long wait_ms, size_t *lang);
 /* A made item joins lang's ready list: 0, or -ECANCELED when closing (the

@@ -8,8 +8,8 @@
  * container's. Single use: whatever happens, the container is removed
  * after its job.
  *
- * The refiller is one thread per backend: it keeps each language at
- * docker.pool_size ready containers (pool.h), discards idle ones whose
+ * The refiller is one thread per backend: it keeps each language that had
+ * a second job at docker.pool_size ready containers (pool.h), discards idle ones whose
  * stream has ended or has bytes (the container died, the attach broke),
  * replaces those idle for an hour, backs off after failures, and on stop
  * removes everything it holds.

@@ -14,6 +14,13 @@
 
 static int items[64];
 
+/* A language is refilled once asked for twice (two misses here). */
+static void ask_twice(struct dock_pool *p, size_t lang)
+{
+	assert_null(dock_pool_take(p, lang));
+	assert_null(dock_pool_take(p, lang));
+}
+
 static void test_empty_take(void **st)
 {
 	(void)st;
@@ -23,6 +30,12 @@ static void test_empty_take(void **st)
 	assert_null(dock_pool_take(&p, 1));
 	assert_null(dock_pool_take(&p, 7)); /* no such language */
 	assert_int_equal(p.missed, 2);
+	size_t lang;
+	/* asked for once each: a one-job process makes nothing */
+	assert_int_equal(dock_pool_want(&p, 10, &lang), -ETIMEDOUT);
+	assert_null(dock_pool_take(&p, 1));
+	assert_int_equal(dock_pool_want(&p, 10, &lang), 0);
+	assert_int_equal(lang, 1);
 	dock_pool_close(&p, NULL, 0);
 	dock_pool_destroy(&p);
 }
@@ -33,6 +46,8 @@ static void test_want_counts_making(void **st)
 	struct dock_pool p;
 	size_t lang = 99;
 	assert_int_equal(dock_pool_init(&p, 2, 2), 0);
+	ask_twice(&p, 0);
+	ask_twice(&p, 1);
 	size_t want[4];
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(dock_pool_want(&p, 10, &want[i]), 0);
@@ -63,6 +78,7 @@ static void test_single_use_fifo(void **st)
 	struct dock_pool p;
 	size_t lang;
 	assert_int_equal(dock_pool_init(&p, 1, 2), 0);
+	ask_twice(&p, 0);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(dock_pool_want(&p, 10, &lang), 0);
 		assert_int_equal(dock_pool_put(&p, lang, &items[i]), 0);
@@ -93,6 +109,8 @@ static void test_remove_if(void **st)
 	size_t lang;
 	void *bad[8];
 	assert_int_equal(dock_pool_init(&p, 2, 3), 0);
+	ask_twice(&p, 0);
+	ask_twice(&p, 1);
 	for (int i = 0; i < 6; i++) {
 		assert_int_equal(dock_pool_want(&p, 10, &lang), 0);
 		assert_int_equal(dock_pool_put(&p, lang, &items[i]), 0);
@@ -118,6 +136,7 @@ static void test_close(void **st)
 	size_t lang;
 	void *left[8];
 	assert_int_equal(dock_pool_init(&p, 1, 2), 0);
+	ask_twice(&p, 0);
 	assert_int_equal(dock_pool_want(&p, 10, &lang), 0);
 	assert_int_equal(dock_pool_put(&p, 0, &items[0]), 0);
 	assert_int_equal(dock_pool_want(&p, 10, &lang), 0); /* one being made */

@@ -414,7 +414,8 @@ def case_hostile(group):
 # --- the warm pool (docker.pool_size) ---------------------------------------
 # A pool helps a process that judges many jobs (serve, plugin-test): these
 # cases run `runlet plugin-test` on generated case dirs, one process each,
-# and read its docker_pool_take / docker_pool_discarded log lines.
+# and read its docker_pool_take / docker_pool_discarded log lines. A
+# language's pool fills from its second job on: its first two go cold.
 POOL = 2
 TAKE = re.compile(r"event=docker_pool_take container=([0-9a-f]+) job=\S* lang=(\S+)")
 DISCARD = re.compile(r"event=docker_pool_discarded container=([0-9a-f]+)")
@@ -489,7 +490,7 @@ def case_pool_languages():
     ids = []
     # a warm container gets the job's limits (64 MiB here) and no trace of others
     cases = os.path.join(d, "probe")
-    write_cases(cases, [("a_fill", "import time\ntime.sleep(3)\n", [("", "")])])
+    write_cases(cases, [("a_quick", "print(1)\n", [("", "1")]), ("a_fill", "import time\ntime.sleep(3)\n", [("", "")])])
     for i in range(2):
         with open(os.path.join(cases, f"b_probe{i}.json"), "w") as f:
             json.dump({"description": "probe", "source": PROBE, "limits": {"memory_mb": 64},
@@ -548,12 +549,14 @@ def case_pool_replace():
     d = tempfile.mkdtemp(prefix="runlet-pool-it-")
     cfg = pool_config(d)
     cases = write_cases(os.path.join(d, "cases"), [
-        ("a_sleep", SLEEP, [("", "slept")]),
-        ("b_sleep", SLEEP, [("", "slept")]),
-        ("c_fail", "import sys\nsys.exit(3)\n", [("", "x")]),
-        ("d_sum", SUM["py"], [("1 2\n", "3")]),
-        ("e_sum", SUM["py"], [("1 2\n", "3")])])
-    # c_fail expects output "x" and gets an RE: plugin-test counts it failed
+        ("a_sum", SUM["py"], [("1 2\n", "3")]),
+        ("b_sum", SUM["py"], [("1 2\n", "3")]),
+        ("c_sleep", SLEEP, [("", "slept")]),
+        ("d_sleep", SLEEP, [("", "slept")]),
+        ("e_fail", "import sys\nsys.exit(3)\n", [("", "x")]),
+        ("f_sum", SUM["py"], [("1 2\n", "3")]),
+        ("g_sum", SUM["py"], [("1 2\n", "3")])])
+    # e_fail expects output "x" and gets an RE: plugin-test counts it failed
     p = plugin_test(cfg, "python", cases, popen=True)
     lines = []
     import threading
@@ -567,7 +570,7 @@ def case_pool_replace():
         idle = idle_pool(p.pid, taken)
         done = len(re.findall(r"(?m)^(ok|FAIL) ", text))
         # a sleeper holds a warm container and no take is due for seconds
-        sleeping = done < 2 and lines and TAKE.search(lines[-1])
+        sleeping = 2 <= done < 4 and lines and TAKE.search(lines[-1])
         if killed is None and len(idle) >= 1 and sleeping:
             killed = idle[0]
             before = idle
@@ -587,7 +590,7 @@ def case_pool_replace():
     say(killed is not None and killed[:12] in discards, "it was discarded as dead",
         out[-1500:])
     say(killed is not None and killed[:12] not in takes, "it was never handed a job", str(takes))
-    say("4 passed, 1 failed" in out and "FAIL c_fail" in out,
+    say("6 passed, 1 failed" in out and "FAIL e_fail" in out,
         "the other jobs are judged right (the failing one as expected)", out[-1500:])
     say(len(takes) == len(set(takes)), "no two jobs shared a container (the failed job's "
         "container was not reused)", str(takes))
@@ -600,7 +603,8 @@ def case_pool_crash():
     runlet's startup sweep removes them (same labels as job containers)."""
     d = tempfile.mkdtemp(prefix="runlet-pool-it-")
     cfg = pool_config(d)
-    cases = write_cases(os.path.join(d, "cases"), [("sleep", SLEEP, [("", "slept")])])
+    cases = write_cases(os.path.join(d, "cases"), [("a_sum", SUM["py"], [("1 2\n", "3")]),
+                                                    ("b_sleep", SLEEP, [("", "slept")])])
     p = plugin_test(cfg, "python", cases, popen=True)
     seen = []
     for _ in range(300):
@@ -625,7 +629,7 @@ def case_pool_timing():
     """Not a timed test: prints per-submission latency (10 Python tests)
     with and without the pool, from one process judging 2 then 12
     submissions ((T12 - T2) / 10 leaves out startup and shutdown), each
-    after a 4 s job during which the pool fills up."""
+    after two jobs (the second, 4 s long, while the pool fills up)."""
     d = tempfile.mkdtemp(prefix="runlet-pool-it-")
     tests = [(f"{i}\n", str(i * i)) for i in range(1, 11)]
     src = "n = int(input())\nprint(n * n)\n"
@@ -635,13 +639,13 @@ def case_pool_timing():
         wall = {}
         for n in (2, 12):
             cases = write_cases(os.path.join(d, f"c{size}-{n}"),
-                                [("a_fill", "import time\ntime.sleep(4)\n", [("", "")])] +
+                                [("a_quick", "print(1)\n", [("", "1")]), ("a_fill", "import time\ntime.sleep(4)\n", [("", "")])] +
                                 [(f"sq{i:02d}", src, tests) for i in range(n)])
             plugin_test(cfg, "python", cases)  # warm-up, untimed
             t0 = time.monotonic()
             rc, out = plugin_test(cfg, "python", cases)
             wall[n] = time.monotonic() - t0
-            say(rc == 0 and f"{n + 1} passed, 0 failed" in out,
+            say(rc == 0 and f"{n + 2} passed, 0 failed" in out,
                 f"pool_size {size}: {n} submissions judged", out[-800:])
         per[size] = (wall[12] - wall[2]) / 10
         print(f"pool_size {size}: {per[size] * 1e3:.0f} ms per submission of 10 Python tests "
