@@ -9,9 +9,11 @@ runlet_unit_test(test_native_sandbox SOURCES test_native_sandbox.c LIBS runlet_n
 add_dependencies(test_native_sandbox test_native_probe runlet-runner)
 set_tests_properties(unit.test_native_sandbox PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 # The pool of pre-forked single-use sandboxes (as root).
-runlet_unit_test(test_native_pool SOURCES test_native_pool.c LIBS runlet_native)
-add_dependencies(test_native_pool test_native_probe runlet-runner)
-set_tests_properties(unit.test_native_pool PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+foreach(t test_native_pool test_native_pool_runner)
+  runlet_unit_test(${t} SOURCES ${t}.c test_native_poollib.c LIBS runlet_native)
+  add_dependencies(${t} test_native_probe runlet-runner)
+  set_tests_properties(unit.${t} PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+endforeach()
 # `runlet doctor` on this host: every required feature present (as root).
 add_test(NAME unit.native_doctor
   COMMAND sh -c "[ \"$(id -u)\" = 0 ] || { echo 'SKIP: doctor needs root'; exit 77; }; exec \"$0\" doctor" $<TARGET_FILE:runlet>)
