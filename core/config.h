@@ -75,6 +75,9 @@ struct cfg_sandbox {
 	uint64_t gid;      /* default 1001 */
 	char *rootfs;      /* NULL: the host's root, read-only */
 	char *runner_path; /* NULL: next to the runlet binary */
+	uint64_t pool_size; /* pre-forked sandboxes per language (a long-lived
+			     * runlet, from a language's second job); 0 = off,
+			     * default 2, at most 8 */
 };
 
 struct cfg_docker {

@@ -150,6 +150,7 @@ static const struct cfg_key sandbox_keys[] = {
 	UINTM("gid", struct cfg_sandbox, gid, 1001, 0, 4294967294u),
 	STRC("rootfs", struct cfg_sandbox, rootfs, NULL, check_abspath, "an absolute path"),
 	STR("runner_path", struct cfg_sandbox, runner_path, NULL),
+	UINTM("pool_size", struct cfg_sandbox, pool_size, 2, F_ZERO_OK, 8),
 };
 static const struct cfg_table sandbox_table = {sandbox_keys, ARR(sandbox_keys), NULL, 0};
 

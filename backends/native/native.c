@@ -186,7 +186,12 @@ static int nat_open(const struct cfg *cfg, const struct backend_opts *opts,
 	}
 	if (miss >= 0)
 		log_degraded(st);
-	unsigned psize = sbx_pool_size_env();
+	/* sandbox.pool_size; RUNLET_NATIVE_POOL, when set, wins (tests) */
+	unsigned psize = getenv(SBX_POOL_ENV)
+				 ? sbx_pool_size_env()
+				 : (unsigned)(cfg->sandbox.pool_size > SBX_POOL_MAX
+						      ? SBX_POOL_MAX
+						      : cfg->sandbox.pool_size);
 	if (st->full && psize &&
 	    (rc = sbx_pool_open(cfg, psize, nat_make, st, &st->pool)) < 0) {
 		snprintf(err, errlen, "native sandbox: pool: %s", strerror(-rc));
