@@ -95,35 +95,15 @@ def measure(wd, image):
     cfg = bl.bench_config(wd, base=bl.CONFIG_LOCAL)
     cfg_pool = bl.bench_config(wd, base=bl.CONFIG_LOCAL, name="config-pool.yaml",
                                extra="\ndocker:\n  pool_size: 2\n")
-    # K identical submissions as plugin-test cases, and the first two alone
-    case = "source: |\n" + "".join("  " + l + "\n" for l in PY_SQUARE.splitlines()) + \
-        "tests:\n" + "".join(f"  - input: \"{i}\\n\"\n    output: \"{i * i}\"\n"
-                            for i in range(1, N + 1))
-    k_all, k_two = os.path.join(wd.path, "cases-k"), os.path.join(wd.path, "cases-2")
-    os.makedirs(k_all)
-    os.makedirs(k_two)
-    for k in range(POOL_K):
-        for d in ([k_all, k_two] if k < 2 else [k_all]):
-            with open(os.path.join(d, f"c{k:02d}.yaml"), "w") as f:
-                f.write(case)
-
+    dirs = bl.identical_cases(wd, "cases", PY_SQUARE,
+                              [(f"{i}\n", str(i * i)) for i in range(1, N + 1)], POOL_K)
     def runlet():
         t, res = bl.runlet_run(job, cfg, backend="docker")
         bl.require_ok(res, "docker py10")
         return t
 
-    def harness(cases):
-        import time
-        t0 = time.perf_counter()
-        p = subprocess.run([bl.RUNLET, "plugin-test", "--backend", "docker", "--config",
-                            cfg_pool, "python", cases], capture_output=True, text=True)
-        t = time.perf_counter() - t0
-        if p.returncode != 0:
-            raise bl.FloorError("plugin-test failed: " + (p.stdout + p.stderr)[-400:])
-        return t
-
     def pooled():
-        return (harness(k_all) - harness(k_two)) / (POOL_K - 2)
+        return bl.per_submission_long_lived(cfg_pool, dirs, POOL_K, backend="docker")
 
     def docker_run():
         r = bl.floor(existing, out=out_path)

@@ -46,29 +46,10 @@ def measure(wd):
     inp = wd.inputs("in", ["1\n"])
 
     cfg = bl.bench_config(wd)
-    case = "source: |\n" + "".join("  " + l + "\n" for l in bl.PY_HELLO.splitlines()) + \
-        "tests:\n  - input: \"1\\n\"\n    output: \"hello, world\"\n"
-    k_all, k_two = os.path.join(wd.path, "cases-k"), os.path.join(wd.path, "cases-2")
-    os.makedirs(k_all)
-    os.makedirs(k_two)
-    for k in range(POOL_K):
-        for d in ([k_all, k_two] if k < 2 else [k_all]):
-            with open(os.path.join(d, f"c{k:02d}.yaml"), "w") as f:
-                f.write(case)
-
-    def harness(cases):
-        import subprocess
-        import time
-        t0 = time.perf_counter()
-        p = subprocess.run([bl.RUNLET, "plugin-test", "--config", cfg, "python", cases],
-                           capture_output=True, text=True)
-        t = time.perf_counter() - t0
-        if p.returncode != 0:
-            raise bl.FloorError("plugin-test failed: " + (p.stdout + p.stderr)[-400:])
-        return t
+    dirs = bl.identical_cases(wd, "cases", bl.PY_HELLO, [("1\n", "hello, world")], POOL_K)
 
     def long_lived():
-        return (harness(k_all) - harness(k_two)) / (POOL_K - 2)
+        return bl.per_submission_long_lived(cfg, dirs, POOL_K)
 
     def runlet(config=cfg):
         t, res = bl.runlet_run(job, config)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "runner/wire.h"
 #include "core/plan.h"
 
 int strv_push(struct runlet_strv *s, const char *str)
@@ -55,21 +56,21 @@ void strv_take(struct runlet_strv *s, char ***v, size_t *n)
 
 int buf_add(struct runlet_buf *b, const char *data, size_t len)
 {
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 128;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		char *n = realloc(b->data, cap);
-		if (!n)
+	/* the runner protocol's buffer does the growing; a runlet_buf is
+	 * always allocated (and NUL-terminated) once added to, even with 0 */
+	struct wire_buf w = {b->data, b->len, b->cap};
+	int rc = len ? wire_buf_append(&w, data, len) : 0;
+	if (rc == 0 && !w.data) {
+		w.data = malloc(16);
+		if (!w.data)
 			return -ENOMEM;
-		b->data = n;
-		b->cap = cap;
+		w.cap = 16;
+		w.data[0] = '\0';
 	}
-	if (len)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return 0;
+	b->data = w.data;
+	b->len = w.len;
+	b->cap = w.cap;
+	return rc;
 }
 
 void buf_clear(struct runlet_buf *b)

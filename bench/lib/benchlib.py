@@ -284,3 +284,42 @@ def main_guard(name, title, fn):
 
 class Skip(Exception):
     """This benchmark cannot run here; the message says why and how to fix."""
+
+
+# ---- a long-lived runlet ----------------------------------------------------
+
+def identical_cases(wd, name, code, tests, k):
+    """Two directories of plugin-test cases: k identical submissions of code
+    (tests: (input, expected output) pairs) and the first two alone.
+    Returns (dir_k, dir_2)."""
+    case = "source: |\n" + "".join("  " + l + "\n" for l in code.splitlines()) + \
+        "tests:\n" + "".join(f"  - input: {json.dumps(i)}\n    output: {json.dumps(o)}\n"
+                            for i, o in tests)
+    k_all = os.path.join(wd.path, f"{name}-k")
+    k_two = os.path.join(wd.path, f"{name}-2")
+    os.makedirs(k_all)
+    os.makedirs(k_two)
+    for n in range(k):
+        for d in ([k_all, k_two] if n < 2 else [k_all]):
+            with open(os.path.join(d, f"c{n:02d}.yaml"), "w") as f:
+                f.write(case)
+    return k_all, k_two
+
+
+def per_submission_long_lived(config, dirs, k, plugin="python", backend="native"):
+    """Seconds per submission in one long-lived runlet (`runlet plugin-test`
+    over the k and the 2 identical submissions of identical_cases): the
+    difference over the extra k - 2, so process start, config and plugins
+    are paid once and the pools are in use."""
+    import time
+
+    def once(cases):
+        t0 = time.perf_counter()
+        p = subprocess.run([RUNLET, "plugin-test", "--backend", backend, "--config",
+                            config, plugin, cases], capture_output=True, text=True)
+        t = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise FloorError("plugin-test failed: " + (p.stdout + p.stderr)[-400:])
+        return t
+
+    return (once(dirs[0]) - once(dirs[1])) / (k - 2)
