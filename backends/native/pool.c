@@ -243,6 +243,10 @@ static void *refill_main(void *arg)
 				sbx_pooled_destroy(&dead[k]);
 			pthread_mutex_lock(&p->lock);
 		}
+		/* the lock was dropped above: close() may have asked to stop
+		 * meanwhile, and its wake-up is gone */
+		if (p->stop)
+			break;
 		long i = needy(p, sbx_now_ms());
 		if (i < 0) {
 			timed_wait(p, POOL_CHECK_MS);
