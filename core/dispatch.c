@@ -468,12 +468,12 @@ int runlet_judge(struct runlet_ctx *ctx, const struct job *job,
 	st.info = &info;
 	char key[CACHE_KEY_HEX];
 	int cached = cache_lookup(ctx, &st, cr, bname, &plan, key);
-	long busy = atomic_fetch_add(&ctx->busy, 1) + 1;
-	plan.parallel = parallel_for(ctx, cr, bname, busy, job->ntests);
 	if (st.oom) {
 		rc = -ENOMEM;
 		goto done;
 	}
+	long busy = atomic_fetch_add(&ctx->busy, 1) + 1;
+	plan.parallel = parallel_for(ctx, cr, bname, busy, job->ntests);
 	snprintf(job_id, sizeof(job_id), "%ld-%lu", (long)getpid(),
 		 (unsigned long)atomic_fetch_add(&ctx->seq, 1));
 	struct backend_job bj = {
