@@ -122,6 +122,12 @@ static enum runlet_verdict classify(const struct runlet_plugin *p,
 	    ex->kind == RUNLET_EXIT_OUTPUT_LIMIT || ex->kind == RUNLET_EXIT_MEMORY ||
 	    ex->kind == RUNLET_EXIT_SETUP)
 		return default_classify(ex, oom);
+	/* killed outright near the memory limit: the memory cgroup (or the
+	 * container's) did it, even when its OOM flag was not seen */
+	if (ex->kind == RUNLET_EXIT_SIGNALED && ex->signal == SIGKILL &&
+	    ex->limits && ex->limits->memory_bytes &&
+	    ex->memory_kb * 1024 >= ex->limits->memory_bytes / 10 * 9)
+		return RUNLET_VERDICT_MLE;
 	if (RUNLET_PLUGIN_HAS(p, classify) && p->classify)
 		v = p->classify(host_get(), ex, note);
 	if (v == RUNLET_VERDICT_NONE || v > RUNLET_VERDICT_IE)

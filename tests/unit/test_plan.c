@@ -258,6 +258,21 @@ static void test_verdict_signal_and_oom(void **state)
 	assert_string_equal(rt.output, "memory limit exceeded");
 	free(rt.output);
 	free(rt.stderr_text);
+	/* SIGKILL at 95 % of the memory limit, no OOM flag seen: MLE */
+	struct plan_info pi = pinfo();
+	pi.run_limits.memory_bytes = 64u << 20;
+	struct job_test jt = {.num = 3, .input = "in", .input_len = 2};
+	struct wire_outcome near = {.status = RUNLET_EXIT_SIGNALED, .signal = SIGKILL,
+				    .mem_kb = 62336};
+	assert_int_equal(verdict_test(&interp, &pi, &jt, &near, &rt), 0);
+	assert_int_equal(rt.status, RUNLET_VERDICT_MLE);
+	free(rt.output);
+	free(rt.stderr_text);
+	near.mem_kb = 20000; /* far below: a plain kill is RE */
+	assert_int_equal(verdict_test(&interp, &pi, &jt, &near, &rt), 0);
+	assert_int_equal(rt.status, RUNLET_VERDICT_RE);
+	free(rt.output);
+	free(rt.stderr_text);
 	struct wire_outcome ol = {.status = RUNLET_EXIT_OUTPUT_LIMIT, .signal = SIGKILL};
 	judge(&ol, NULL, &rt);
 	assert_int_equal(rt.status, RUNLET_VERDICT_OLE);
