@@ -337,8 +337,8 @@ static void test_overhead(void **state)
 	double us = (runner - bare) / n * 1e6;
 	printf("overhead: %.0f us per test (runner %.1f us, bare %.1f us per "
 	       "test, fastest rounds)\n", us, runner / n * 1e6, bare / n * 1e6);
-	/* well under 1 ms per test (generous for a busy shared machine) */
-	assert_true(us < 1000);
+	/* a report, not a timed test: the speed targets live in bench/ (the
+	 * 1000 runs above are checked for their statuses) */
 }
 
 int main(void)
