@@ -1,4 +1,4 @@
-/* Tests of the runner protocol codec (runner/wire.c): round trips of plans
+/* Tests of the runner protocol codec (runner/wire*.c): round trips of plans
  * and results, binary values, malformed and truncated input, limits. */
 #include <errno.h>
 #include <setjmp.h>
