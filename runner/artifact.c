@@ -101,14 +101,7 @@ int art_collect(const struct wire_plan *p, struct wire_outcome *o, char *err,
 	}
 	closedir(d);
 	close(dfd);
-	if (rc < 0) {
-		for (size_t i = 0; i < o->nartifacts; i++) {
-			free(o->artifacts[i].name);
-			free(o->artifacts[i].data);
-		}
-		free(o->artifacts);
-		o->artifacts = NULL;
-		o->nartifacts = 0;
-	}
+	if (rc < 0)
+		wire_artifacts_clear(o);
 	return rc;
 }

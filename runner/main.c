@@ -189,13 +189,7 @@ static int run_plan(struct runner *r)
 		    art_collect(&r->plan, &o, why, sizeof(why)) < 0)
 			fprintf(stderr, "runlet-runner: %s\n", why);
 		rc = rp_outcome(&r->out, &o);
-		for (size_t i = 0; i < o.nartifacts; i++) {
-			free(o.artifacts[i].name);
-			free(o.artifacts[i].data);
-		}
-		free(o.artifacts);
-		o.artifacts = NULL;
-		o.nartifacts = 0;
+		wire_artifacts_clear(&o);
 		if (rc < 0)
 			goto out_broken;
 		if (!ok)

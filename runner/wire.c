@@ -181,3 +181,25 @@ int wire_dup_cstr(const char *v, size_t len, char **out)
 	*out = wire_dupn(v, len);
 	return *out ? 0 : -ENOMEM;
 }
+
+int wire_put_mode(struct wire_buf *b, const char *tag, uint32_t mode)
+{
+	char m[16];
+	snprintf(m, sizeof(m), "%o", (unsigned)(mode & 07777));
+	return wire_put_str(b, tag, m);
+}
+
+int wire_parse_mode(const char *v, size_t len, uint32_t *out)
+{
+	char tmp[16], *end;
+	unsigned long m;
+	if (len == 0 || len >= sizeof(tmp))
+		return -EPROTO;
+	memcpy(tmp, v, len);
+	tmp[len] = '\0';
+	m = strtoul(tmp, &end, 8);
+	if (*end || m > 07777)
+		return -EPROTO;
+	*out = (uint32_t)m;
+	return 0;
+}

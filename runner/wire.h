@@ -156,6 +156,9 @@ struct wire_outcome {
 	size_t nartifacts;
 };
 
+/* Free an outcome's artifacts only (the rest of it stays). */
+void wire_artifacts_clear(struct wire_outcome *o);
+
 /* Append an artifact (name and data copied). 0 or -ENOMEM. */
 int wire_artifact_add(struct wire_outcome *o, const char *name, uint32_t mode,
 		      const char *data, size_t len);

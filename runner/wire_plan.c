@@ -55,10 +55,8 @@ int wire_plan_encode(const struct wire_plan *p, struct wire_buf *out)
 		rc |= wire_put_str(out, "cgcpu", p->cg_cpu);
 	rc |= wire_put_u64(out, "cgv2", p->cg_v2 ? 1 : 0);
 	for (size_t i = 0; rc == 0 && i < p->nfiles; i++) {
-		char mode[16];
-		snprintf(mode, sizeof(mode), "%o", p->files[i].mode & 07777);
 		rc |= wire_put_str(out, "file", p->files[i].path);
-		rc |= wire_put_str(out, "mode", mode);
+		rc |= wire_put_mode(out, "mode", p->files[i].mode);
 		rc |= wire_put(out, "data", p->files[i].data, p->files[i].len);
 	}
 	if (rc == 0 && p->has_compile)
@@ -168,18 +166,7 @@ int wire_plan_decode(const char *buf, size_t len, struct wire_plan *p,
 			file->mode = 0644;
 			rc = wire_dup_cstr(v, vl, &file->path);
 		} else if (strcmp(tag, "mode") == 0 && file) {
-			char tmp[16];
-			if (vl == 0 || vl >= sizeof(tmp)) {
-				rc = -EPROTO;
-				break;
-			}
-			memcpy(tmp, v, vl);
-			tmp[vl] = '\0';
-			char *end;
-			unsigned long m = strtoul(tmp, &end, 8);
-			if (*end || m > 07777)
-				rc = -EPROTO;
-			file->mode = (uint32_t)m;
+			rc = wire_parse_mode(v, vl, &file->mode);
 		} else if (strcmp(tag, "data") == 0 && file) {
 			free(file->data);
 			file->data = wire_dupn(v, vl);

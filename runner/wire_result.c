@@ -31,10 +31,8 @@ int wire_outcome_encode(const struct wire_outcome *o, struct wire_buf *b)
 	if (o->note)
 		rc |= wire_put_str(b, "note", o->note);
 	for (size_t i = 0; i < o->nartifacts; i++) {
-		char mode[16];
-		snprintf(mode, sizeof(mode), "%o", o->artifacts[i].mode & 07777);
 		rc |= wire_put_str(b, "artifact", o->artifacts[i].name);
-		rc |= wire_put_str(b, "amode", mode);
+		rc |= wire_put_mode(b, "amode", o->artifacts[i].mode);
 		rc |= wire_put(b, "adata", o->artifacts[i].data, o->artifacts[i].len);
 	}
 	return rc ? -ENOMEM : 0;
@@ -91,19 +89,8 @@ static int outcome_field(struct wire_outcome *o, const char *tag,
 		if (!o->nartifacts)
 			return -EPROTO;
 		a = &o->artifacts[o->nartifacts - 1];
-		if (tag[1] == 'm') {
-			char tmp[16];
-			char *end;
-			if (vl == 0 || vl >= sizeof(tmp))
-				return -EPROTO;
-			memcpy(tmp, v, vl);
-			tmp[vl] = '\0';
-			unsigned long m = strtoul(tmp, &end, 8);
-			if (*end || m > 07777)
-				return -EPROTO;
-			a->mode = (uint32_t)m;
-			return 0;
-		}
+		if (tag[1] == 'm')
+			return wire_parse_mode(v, vl, &a->mode);
 		if (vl > WIRE_MAX_ARTIFACT)
 			return -EPROTO;
 		free(a->data);
@@ -232,13 +219,8 @@ int wire_artifact_add(struct wire_outcome *o, const char *name, uint32_t mode,
 	return 0;
 }
 
-void wire_outcome_free(struct wire_outcome *o)
+void wire_artifacts_clear(struct wire_outcome *o)
 {
-	if (!o)
-		return;
-	free(o->out);
-	free(o->err);
-	free(o->note);
 	for (size_t i = 0; i < o->nartifacts; i++) {
 		free(o->artifacts[i].name);
 		free(o->artifacts[i].data);
@@ -246,6 +228,16 @@ void wire_outcome_free(struct wire_outcome *o)
 	free(o->artifacts);
 	o->artifacts = NULL;
 	o->nartifacts = 0;
+}
+
+void wire_outcome_free(struct wire_outcome *o)
+{
+	if (!o)
+		return;
+	free(o->out);
+	free(o->err);
+	free(o->note);
+	wire_artifacts_clear(o);
 	o->out = o->err = o->note = NULL;
 	o->out_len = o->err_len = 0;
 }
