@@ -78,6 +78,8 @@ struct cfg_sandbox {
 	uint64_t pool_size; /* pre-forked sandboxes per language (a long-lived
 			     * runlet, from a language's second job); 0 = off,
 			     * default 2, at most 8 */
+	uint64_t fast_cgroup_moves; /* 1 (default): the kernel's favordynmods
+				     * cgroup mode (backends/native/dynmods.h) */
 };
 
 struct cfg_docker {

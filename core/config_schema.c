@@ -17,6 +17,7 @@ enum cfg_kind {
 	K_SECS,    /* seconds (fractional) stored as ms */
 	K_UINT,    /* integer */
 	K_CORES,   /* fractional CPU cores; def_u in millicores */
+	K_BOOL,    /* true or false, stored as uint64_t 1 or 0 */
 	K_SECTION, /* nested mapping */
 	K_CUSTOM,  /* handled by a function */
 };
@@ -151,6 +152,8 @@ static const struct cfg_key sandbox_keys[] = {
 	STRC("rootfs", struct cfg_sandbox, rootfs, NULL, check_abspath, "an absolute path"),
 	STR("runner_path", struct cfg_sandbox, runner_path, NULL),
 	UINTM("pool_size", struct cfg_sandbox, pool_size, 2, F_ZERO_OK, 8),
+	{.name = "fast_cgroup_moves", .kind = K_BOOL,
+	 .off = offsetof(struct cfg_sandbox, fast_cgroup_moves), .def_u = 1},
 };
 static const struct cfg_table sandbox_table = {sandbox_keys, ARR(sandbox_keys), NULL, 0};
 
@@ -368,6 +371,24 @@ fail:
 	return rc;
 }
 
+static int apply_bool(struct cfg_loader *ld, const struct cfg_key *k,
+		      void *base, const struct yn *v, const char *path)
+{
+	const char *what = "true or false";
+	const char *s;
+	int rc = scalar_of(ld, v, path, what, &s);
+
+	if (rc < 0)
+		return rc;
+	if (strcmp(s, "true") == 0)
+		*(uint64_t *)field(base, k->off) = 1;
+	else if (strcmp(s, "false") == 0)
+		*(uint64_t *)field(base, k->off) = 0;
+	else
+		return bad(ld, v, path, what);
+	return 0;
+}
+
 static int apply_num(struct cfg_loader *ld, const struct cfg_key *k,
 		     void *base, const struct yn *v, const char *path)
 {
@@ -504,6 +525,7 @@ static int apply_table(struct cfg_loader *ld, const struct cfg_table *t,
 		case K_ARGV: rc = apply_list(ld, k, b, val, kp); break;
 		case K_SECTION: rc = apply_table(ld, k->sub, field(b, k->off), val, kp); break;
 		case K_CUSTOM: rc = k->custom(ld, b, val, kp); break;
+		case K_BOOL: rc = apply_bool(ld, k, b, val, kp); break;
 		default: rc = apply_num(ld, k, b, val, kp);
 		}
 	}
@@ -530,7 +552,8 @@ static int defaults(const struct cfg_table *t, void *base)
 			break;
 		case K_SIZE:
 		case K_SECS:
-		case K_UINT: *(uint64_t *)f = k->def_u; break;
+		case K_UINT:
+		case K_BOOL: *(uint64_t *)f = k->def_u; break;
 		case K_CORES: *(double *)f = (double)k->def_u / 1000.0; break;
 		case K_SECTION:
 			rc = defaults(k->sub, f);

@@ -45,6 +45,7 @@
 #include "runner/exec.h"
 #include "runner/files.h"
 #include "runner/kill.h"
+#include "runner/memwait.h"
 #include "runner/par.h"
 #include "runner/plan_load.h"
 #include "runner/report.h"
@@ -194,6 +195,14 @@ static int run_plan(struct runner *r)
 			goto out_broken;
 		if (!ok)
 			return 0;
+		/* docker: no test before the tests' memory limit is in place */
+		if (r->plan.await_mem) {
+			if ((rc = rp_await(&r->out, r->plan.await_mem)) < 0)
+				goto out_broken;
+			if ((rc = mw_await_limit(r->plan.await_mem, MW_TIMEOUT_MS,
+						 r->err, sizeof(r->err))) < 0)
+				return rc;
+		}
 	}
 	/* the program may not change its own source and binary */
 	if (r->env.drop_ids && getuid() == 0 &&

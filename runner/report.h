@@ -13,6 +13,8 @@ struct rp_out {
 
 int rp_header(struct rp_out *r);
 int rp_outcome(struct rp_out *r, const struct wire_outcome *o);
+/* The "await" record after the compile outcome (runner/memwait.h). */
+int rp_await(struct rp_out *r, uint64_t bytes);
 int rp_error(struct rp_out *r, const char *msg);
 int rp_end(struct rp_out *r);
 void rp_close(struct rp_out *r);

@@ -120,6 +120,10 @@ struct wire_plan {
 	int emit;        /* 1: send back what the compile made (artifacts) */
 	uint64_t parallel; /* tests run at once; 0 and 1 mean one at a time.
 			    * Outcomes are still reported in plan order. */
+	uint64_t await_mem; /* > 0 (docker): after a successful compile, write
+			     * an "await" record and start no test before the
+			     * sandbox's memory limit is at most this many
+			     * bytes (runner/memwait.h) */
 };
 
 /* Most a runner sends back of a compile's artifacts, in all. */

@@ -176,6 +176,8 @@ int wire_result_decode(const char *buf, size_t len, struct wire_result *res,
 		} else if (strcmp(tag, "end") == 0) {
 			res->complete = 1;
 			break;
+		} else if (strcmp(tag, "await") == 0) {
+			cur = NULL; /* the compile outcome is whole (memwait.h) */
 		} else if (cur) {
 			rc = outcome_field(cur, tag, v, vl);
 		} else {

@@ -109,11 +109,19 @@ static void scan(struct dock_collect *c)
 		size_t tl = tag_end - c->scan;
 		int boundary = (tl == 7 && memcmp(tag, "outcome", 7) == 0) ||
 			       (tl == 3 && memcmp(tag, "end", 3) == 0) ||
+			       (tl == 5 && memcmp(tag, "await", 5) == 0) ||
 			       (tl == 5 && memcmp(tag, "error", 5) == 0);
 		if (boundary) {
 			if (c->open != SIZE_MAX && c->progress && !c->held &&
 			    !c->open_emitted)
 				emit(c, c->open, c->scan);
+			/* the compile outcome is whole (artifacts included)
+			 * only at the next boundary: the runner's "await"
+			 * when runlet is to lower the memory (run.c; the
+			 * runner starts no test before), so a kill after a
+			 * failed lowering never cuts the compile's outcome */
+			if (c->open != SIZE_MAX && c->open_compile)
+				c->compile_done = 1;
 			c->open = (tl == 7) ? c->scan : SIZE_MAX;
 			c->open_done = c->open_emitted = 0;
 			c->open_compile = tl == 7 && end - tag_end == 1 + 1 + 7 + 1 + 1 &&
@@ -121,9 +129,9 @@ static void scan(struct dock_collect *c)
 		} else if (c->open != SIZE_MAX &&
 			   ((tl == 9 && memcmp(tag, "err_trunc", 9) == 0) ||
 			    (tl == 4 && memcmp(tag, "note", 4) == 0))) {
-			if (c->open_compile)
-				c->compile_done = 1;
 			c->open_done = !(c->open_compile && c->need_artifact);
+			if (c->open_compile && c->open_done)
+				c->compile_done = 1;
 		}
 		/* a compile outcome that carries artifacts (artifact, amode,
 		 * adata, repeated) ends only at the next boundary */

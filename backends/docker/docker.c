@@ -383,8 +383,7 @@ static int dock_execute(void *state, const struct backend_job *job,
 	memset(res, 0, sizeof(*res));
 	dock_demux_init(&sc.dm);
 	uint64_t pids = dock_plan_pids(job->plan, job->runner->limits.pids_limit);
-	if ((rc = fill_plan(s, job->plan)) < 0 ||
-	    (rc = wire_plan_encode(job->plan, &plan)) < 0) {
+	if ((rc = fill_plan(s, job->plan)) < 0) {
 		snprintf(err, errlen, "encoding the plan: %s", strerror(-rc));
 		goto out;
 	}
@@ -409,6 +408,12 @@ static int dock_execute(void *state, const struct backend_job *job,
 	uint64_t run_mem = dock_step_memory(&job->plan->run, spec.memory);
 	if (!job->plan->has_compile || run_mem >= spec.memory)
 		run_mem = 0;
+	/* the runner waits for the lowered limit before its first test */
+	job->plan->await_mem = run_mem;
+	if ((rc = wire_plan_encode(job->plan, &plan)) < 0) {
+		snprintf(err, errlen, "encoding the plan: %s", strerror(-rc));
+		goto out;
+	}
 	if ((rc = run_warm(s, c, job, &plan, &spec, run_mem, &sc, &fate, err,
 			   errlen)) <= 0)
 		goto done;

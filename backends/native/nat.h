@@ -41,6 +41,7 @@ struct nat_state {
 	char cfg_mask[PATH_MAX];
 	const char *masks[2];
 	struct sbx_pool *pool;  /* full mode with a pool size; else NULL */
+	int dynmods_fd;         /* fast cgroup moves held (dynmods.h); -1 */
 };
 
 struct nat_call {

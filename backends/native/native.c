@@ -29,6 +29,7 @@
 #include "backends/backend.h"
 #include "budget.h"
 #include "cgroup.h"
+#include "dynmods.h"
 #include "core/config.h"
 #include "features.h"
 #include "mounts.h"
@@ -120,6 +121,18 @@ static void log_degraded(const struct nat_state *st)
 		st->seccomp ? "" : ", without seccomp");
 }
 
+/* The pool's start hook: a long-lived runlet turns on fast cgroup moves
+ * (dynmods.h); making the hierarchy costs a one-shot run about what it
+ * saves. A performance setting only: moves are slower without it, not
+ * less isolated, so a failure is not an error. nat_close reads the fd
+ * after the pool (and this thread) is gone. */
+static void nat_fast_moves(void *arg)
+{
+	struct nat_state *st = arg;
+	char why[256];
+	st->dynmods_fd = sbx_dynmods_open(why, sizeof(why));
+}
+
 static int nat_open(const struct cfg *cfg, const struct backend_opts *opts,
 		    void **state, char *err, size_t errlen)
 {
@@ -129,6 +142,7 @@ static int nat_open(const struct cfg *cfg, const struct backend_opts *opts,
 		return -ENOMEM;
 	st->cfg = cfg;
 	st->plain_fd = -1;
+	st->dynmods_fd = -1;
 	atomic_init(&st->seq, 0);
 	pthread_mutex_init(&st->plain_lock, NULL);
 	snprintf(st->runner, sizeof(st->runner), "%s",
@@ -197,6 +211,8 @@ static int nat_open(const struct cfg *cfg, const struct backend_opts *opts,
 		snprintf(err, errlen, "native sandbox: pool: %s", strerror(-rc));
 		goto fail;
 	}
+	if (st->pool && st->use_cg && cfg->sandbox.fast_cgroup_moves)
+		sbx_pool_on_start(st->pool, nat_fast_moves);
 	*state = st;
 	return 0;
 fail:
@@ -216,6 +232,8 @@ static void nat_close(void *state)
 		close(st->plain_fd);
 		(void)rmdir(st->workdir);
 	}
+	if (st->dynmods_fd >= 0)
+		close(st->dynmods_fd);
 	pthread_mutex_destroy(&st->plain_lock);
 	free(st);
 }

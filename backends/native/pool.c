@@ -27,6 +27,7 @@ struct sbx_pool {
 	const struct cfg *cfg;
 	unsigned size;
 	sbx_pool_make_fn make;
+	void (*on_start)(void *arg);
 	void *arg;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -85,6 +86,12 @@ int sbx_pool_open(const struct cfg *cfg, unsigned size, sbx_pool_make_fn make,
 	pthread_cond_init(&p->wake, NULL);
 	*out = p;
 	return 0;
+}
+
+void sbx_pool_on_start(struct sbx_pool *p, void (*fn)(void *arg))
+{
+	if (p)
+		p->on_start = fn;
 }
 
 /* Under the lock: move the dead ready sandboxes of l into dead[]. */
@@ -231,6 +238,8 @@ static void *refill_main(void *arg)
 	sigfillset(&all);
 	sigdelset(&all, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (p->on_start)
+		p->on_start(p->arg);
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		empty_graves(p);

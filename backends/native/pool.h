@@ -48,6 +48,11 @@ unsigned sbx_pool_size_env(void);
 int sbx_pool_open(const struct cfg *cfg, unsigned size, sbx_pool_make_fn make,
 		  void *arg, struct sbx_pool **out);
 
+/* Call fn(arg of open) once on the refill thread when it starts (a long-
+ * lived runlet's second job of a language), before its first sandbox:
+ * for setup worth paying only in a long-lived runlet. Set before use. */
+void sbx_pool_on_start(struct sbx_pool *p, void (*fn)(void *arg));
+
 /* Take a ready sandbox of r whose limits are at least mem/pids: 1 with *out
  * the caller's (removed from the pool under its lock: no other caller can
  * get it), 0 when there is none. Dead idle sandboxes met on the way are

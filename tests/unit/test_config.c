@@ -231,6 +231,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->sandbox.gid, 1001);
 	assert_null(c->sandbox.rootfs);
 	assert_null(c->sandbox.runner_path);
+	assert_int_equal(c->sandbox.fast_cgroup_moves, 1);
 	assert_null(c->docker.host);
 	assert_int_equal(c->docker.pool_size, 0);
 	cfg_free(c);
@@ -283,6 +284,12 @@ static void test_runlet_keys(void **state)
 	assert_string_equal(c->runners[0].plugin, "/x/runlet-python.so");
 	assert_string_equal(c->runners[0].backend, "native");
 	cfg_free(c);
+
+	c = load_ok("sandbox: {fast_cgroup_moves: false}\nrunners: {py: {}}\n");
+	assert_int_equal(c->sandbox.fast_cgroup_moves, 0);
+	cfg_free(c);
+	expect_err("sandbox: {fast_cgroup_moves: yes}\nrunners: {py: {}}\n",
+		   "config.yaml:1:30: sandbox.fast_cgroup_moves: expected true or false, got \"yes\"");
 
 	c = load_ok("broker: {workers: 3}\nrunners: {py: {}}\n");
 	assert_int_equal(c->broker.workers, 3);

@@ -8,14 +8,85 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backends/native/dynmods.h"
 #include "test_native_poollib.h"
+
+#define CGROUP_V1_MAGIC 0x27e0ebL
+
+/* How many of this process's fds are cgroup v1 hierarchy roots (a detached
+ * mount of runlet's fast-moves hierarchy is one). */
+static int cgroup_root_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name);
+		struct statfs sf;
+		if (e->d_name[0] == '.' || fd == dirfd(d) || fstatfs(fd, &sf) < 0)
+			continue;
+		if ((long)sf.f_type == CGROUP_V1_MAGIC &&
+		    faccessat(fd, "release_agent", F_OK, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Fast cgroup moves: a detached, close-on-exec mount of runlet's own
+ * controller-less v1 hierarchy, in no mount table; it can be made again
+ * at once after it was let go (a new name each time). */
+static void test_dynmods_hierarchy(void **s)
+{
+	char err[256], line[4096];
+	int a = sbx_dynmods_open(err, sizeof(err));
+	if (a < 0)
+		fprintf(stderr, "dynmods: %s\n", err);
+	assert_true(a >= 0);
+	int b = sbx_dynmods_open(err, sizeof(err));
+	assert_true(b >= 0);
+	assert_true(fcntl(a, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(faccessat(a, "cgroup.procs", F_OK, 0), 0);
+	assert_int_equal(cgroup_root_fds(), 2);
+	FILE *m = fopen("/proc/self/mountinfo", "r");
+	assert_non_null(m);
+	while (fgets(line, sizeof(line), m))
+		assert_null(strstr(line, SBX_DYNMODS_NAME));
+	fclose(m);
+	close(a);
+	close(b);
+	assert_int_equal(cgroup_root_fds(), 0);
+	a = sbx_dynmods_open(err, sizeof(err));
+	assert_true(a >= 0);
+	close(a);
+}
+
+/* A long-lived runlet (its pool started) holds the hierarchy while it
+ * runs, a one-shot one (one job) never makes it; close() lets go. */
+static void test_pool_holds_fast_moves(void **s)
+{
+	void *st = tp_open_pool("2", tp_probe());
+	tp_run_mode(st, "noop", NULL, 0);
+	assert_int_equal(cgroup_root_fds(), 0);
+	tp_run_mode(st, "noop", NULL, 0);
+	tp_wait_ready(st, 2);
+	assert_int_equal(cgroup_root_fds(), 1);
+	native_backend_ops.close(st);
+	assert_int_equal(cgroup_root_fds(), 0);
+	tp_assert_no_cgroups();
+}
 
 /* The pool starts with a language's second job and is used from then on:
  * the plan runs in one of the ready sandboxes, which is gone afterwards. */
@@ -208,6 +279,8 @@ int main(void)
 		cmocka_unit_test(test_killed_at_take),
 		cmocka_unit_test(test_close_leaves_nothing),
 		cmocka_unit_test(test_concurrent_takes),
+		cmocka_unit_test(test_dynmods_hierarchy),
+		cmocka_unit_test(test_pool_holds_fast_moves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,7 @@ int tp_init(void)
 	snprintf(job_id, sizeof(job_id), "tnpool%d", (int)getpid());
 	cfg.tmpfs = "/tmp";
 	cfg.sandbox.uid = cfg.sandbox.gid = 1001;
+	cfg.sandbox.fast_cgroup_moves = 1;
 	runner.code = "probe";
 	runner.mem_limit = 64 << 20;
 	runner.limits.tmpfs_size = 16 << 20;

@@ -30,6 +30,7 @@ static void full_plan(struct wire_plan *p, size_t ntests)
 	p->cg_pids = strdup("/sys/fs/cgroup/pids/runlet");
 	p->cg_cpu = strdup("/sys/fs/cgroup/cpuacct/runlet");
 	p->cg_v2 = 0;
+	p->await_mem = 64u << 20;
 	p->nfiles = 2;
 	p->files = calloc(2, sizeof(*p->files));
 	p->files[0].path = strdup("main.py");
@@ -99,6 +100,7 @@ static void roundtrip(size_t ntests)
 	assert_string_equal(q.cg_pids, p.cg_pids);
 	assert_string_equal(q.cg_cpu, p.cg_cpu);
 	assert_int_equal(q.cg_v2, 0);
+	assert_int_equal(q.await_mem, 64u << 20);
 	assert_int_equal(q.nfiles, 2);
 	for (size_t i = 0; i < 2; i++) {
 		assert_string_equal(q.files[i].path, p.files[i].path);
@@ -372,6 +374,17 @@ static void test_result_error_and_incomplete(void **state)
 	assert_int_equal(wire_result_decode(s, strlen(s), &r, err, sizeof(err)), -EPROTO);
 	wire_result_free(&r);
 	s = "result 1\n1\noutcome 1\n1\nstatus 11\n99999999999\n";
+	assert_int_equal(wire_result_decode(s, strlen(s), &r, err, sizeof(err)), -EPROTO);
+	wire_result_free(&r);
+	/* "await" (runner/memwait.h) ends the compile outcome: a field
+	 * after it belongs to no outcome */
+	s = "result 1\n1\noutcome 7\ncompile\nstatus 1\n0\nawait 8\n67108864\n";
+	assert_int_equal(wire_result_decode(s, strlen(s), &r, err, sizeof(err)), 0);
+	assert_true(r.has_compile);
+	assert_false(r.complete);
+	assert_int_equal(r.ntests, 0);
+	wire_result_free(&r);
+	s = "result 1\n1\noutcome 7\ncompile\nawait 1\n1\nstatus 1\n0\n";
 	assert_int_equal(wire_result_decode(s, strlen(s), &r, err, sizeof(err)), -EPROTO);
 	wire_result_free(&r);
 	s = "result 1\n1\noutcome 1\n1\nbogus 1\n1\n";
