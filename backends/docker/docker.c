@@ -322,7 +322,7 @@ static int run_warm(struct dock_state *s, struct dock_client *c,
 	if (rc == 0)
 		rc = dock_read_fate(c, w->id, fate, err, errlen);
 	long t3 = dock_now_ms();
-	dock_warm_discard(c, w);
+	dock_refill_bury(&s->refill, c, w);
 	log_event(RUNLET_LOG_DEBUG, "docker_pool_job",
 		  "container=%.12s update_ms=%ld run_ms=%ld fate_ms=%ld remove_ms=%ld",
 		  w_id, t1 - t0, t2 - t1, t3 - t2, dock_now_ms() - t3);
@@ -351,7 +351,12 @@ static json_t *warm_body(void *arg, struct dock_client *c, size_t lang,
 		return NULL;
 	}
 	dock_spec_from_cfg(&spec, s->cfg, r);
+	/* the limits a job of the language's defaults asks for (execute()),
+	 * so that such a job needs no update at hand-over */
 	spec.memory = dock_step_memory(&(struct wire_step){0}, spec.memory);
+	uint64_t pids = dock_plan_pids(&(struct wire_plan){0}, r->limits.pids_limit);
+	if (pids)
+		spec.pids_limit = pids;
 	spec.mount_target = NULL; /* the plan comes on stdin */
 	spec.open_stdin = 1;
 	spec.image = image;

@@ -117,15 +117,17 @@ int dock_pool_want(struct dock_pool *p, long wait_ms, size_t *lang)
 	int rc = 0;
 	deadline_in(&end, wait_ms);
 	pthread_mutex_lock(&p->lock);
-	while (!p->closing && !short_lang(p, lang) && rc == 0)
+	while (!p->closing && !short_lang(p, lang) && !p->ngraves && rc == 0)
 		rc = pthread_cond_timedwait(&p->cond, &p->lock, &end);
 	if (p->closing)
 		rc = -ECANCELED;
 	else if (short_lang(p, lang)) {
+		/* a replacement first: the next job needs it sooner than a
+		 * used container needs removing */
 		p->langs[*lang].making++;
 		rc = 0;
 	} else {
-		rc = -ETIMEDOUT;
+		rc = p->ngraves ? -EAGAIN : -ETIMEDOUT;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return rc;
@@ -180,6 +182,29 @@ size_t dock_pool_remove_if(struct dock_pool *p, int (*bad)(void *, void *),
 	}
 	if (got)
 		pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	return got;
+}
+
+int dock_pool_bury(struct dock_pool *p, void *item)
+{
+	int rc = -ENOSPC;
+	pthread_mutex_lock(&p->lock);
+	if (!p->closing && p->ngraves < DOCK_POOL_GRAVES) {
+		p->graves[p->ngraves++] = item;
+		pthread_cond_broadcast(&p->cond);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+size_t dock_pool_graves(struct dock_pool *p, void **out, size_t cap)
+{
+	size_t got = 0;
+	pthread_mutex_lock(&p->lock);
+	while (p->ngraves > 0 && got < cap)
+		out[got++] = p->graves[--p->ngraves];
 	pthread_mutex_unlock(&p->lock);
 	return got;
 }

@@ -24,6 +24,9 @@ struct dock_pool_lang {
 	unsigned long asked; /* take() calls: refilled from the second on */
 };
 
+/* Used items waiting for the refiller to remove them. */
+#define DOCK_POOL_GRAVES 32
+
 struct dock_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -32,6 +35,8 @@ struct dock_pool {
 	size_t size;
 	int closing;
 	unsigned long taken, made, missed; /* counters, for logs and tests */
+	void *graves[DOCK_POOL_GRAVES];
+	size_t ngraves;
 };
 
 int dock_pool_init(struct dock_pool *p, size_t nlangs, size_t size);
@@ -56,6 +61,14 @@ void dock_pool_failed(struct dock_pool *p, size_t lang);
  * them go to out (the caller removes them). Returns how many. */
 size_t dock_pool_remove_if(struct dock_pool *p, int (*bad)(void *, void *),
 			   void *arg, void **out, size_t cap);
+
+/* Hand a used item to the refiller for removal (off the job's path): 0,
+ * or -ENOSPC when closing or DOCK_POOL_GRAVES wait already (the caller
+ * removes it itself). want() returns -EAGAIN while graves wait and no
+ * language is short. */
+int dock_pool_bury(struct dock_pool *p, void *item);
+/* Move the waiting graves to out (up to cap); how many. */
+size_t dock_pool_graves(struct dock_pool *p, void **out, size_t cap);
 
 /* Sleep up to ms, woken early by close: 0, or -ECANCELED once closing. */
 int dock_pool_sleep(struct dock_pool *p, long ms);

@@ -23,6 +23,11 @@ int dock_warm_make(struct dock_client *c, const struct dock_endpoint *ep,
 		return -ENOMEM;
 	w->h.fd = -1;
 	w->lang = lang;
+	json_t *hc = json_object_get(body, "HostConfig");
+	json_int_t v = json_integer_value(json_object_get(hc, "Memory"));
+	w->mem = v > 0 ? (uint64_t)v : 0;
+	v = json_integer_value(json_object_get(hc, "PidsLimit"));
+	w->pids = v > 0 ? (uint64_t)v : 0;
 	if ((rc = dock_container_create(c, NULL, body, w->id, sizeof(w->id), err,
 					errlen)) < 0) {
 		free(w);
@@ -57,17 +62,21 @@ int dock_warm_update(struct dock_client *c, struct dock_warm *w, uint64_t mem,
 {
 	json_t *r = json_object();
 	int rc = r ? 0 : -ENOMEM;
-	if (rc == 0 && mem) {
+	if (rc == 0 && mem && mem != w->mem) {
 		rc |= json_object_set_new(r, "Memory", json_integer((json_int_t)mem));
 		rc |= json_object_set_new(r, "MemorySwap", json_integer((json_int_t)mem));
 	}
-	if (rc == 0 && pids)
+	if (rc == 0 && pids && pids != w->pids)
 		rc |= json_object_set_new(r, "PidsLimit", json_integer((json_int_t)pids));
 	if (rc != 0)
 		rc = -ENOMEM;
 	else if (json_object_size(r))
 		rc = dock_container_update(c, w->id, r, err, errlen);
 	json_decref(r);
+	if (rc == 0) {
+		w->mem = mem ? mem : w->mem;
+		w->pids = pids ? pids : w->pids;
+	}
 	return rc;
 }
 
@@ -115,6 +124,26 @@ static void drop_broken(struct dock_refill *r, struct dock_client *c)
 		}
 }
 
+/* Remove the used containers jobs left (dock_refill_bury). */
+static void empty_graves(struct dock_refill *r, struct dock_client *c)
+{
+	void *dead[DOCK_POOL_GRAVES];
+	size_t n;
+	while ((n = dock_pool_graves(&r->pool, dead, DOCK_POOL_GRAVES)) > 0)
+		for (size_t i = 0; i < n; i++)
+			dock_warm_discard(c, dead[i]);
+}
+
+void dock_refill_bury(struct dock_refill *r, struct dock_client *c,
+		      struct dock_warm *w)
+{
+	if (!w)
+		return;
+	dock_hijack_close(&w->h);
+	if (!r->started || dock_pool_bury(&r->pool, w) < 0)
+		dock_warm_discard(c, w);
+}
+
 static void *refill_main(void *arg)
 {
 	struct dock_refill *r = arg;
@@ -134,8 +163,10 @@ static void *refill_main(void *arg)
 		rc = dock_pool_want(&r->pool, backoff ? backoff : IDLE_CHECK_MS, &lang);
 		if (rc == -ECANCELED)
 			break;
-		if (rc < 0)
+		if (rc < 0) {
+			empty_graves(r, c);
 			continue;
+		}
 		struct dock_warm *w = NULL;
 		json_t *body = r->body(r->arg, c, lang, err, sizeof(err));
 		rc = body ? dock_warm_make(c, r->ep, r->ver, body, lang, &w, err,
@@ -164,6 +195,7 @@ static void *refill_main(void *arg)
 			log_event(RUNLET_LOG_DEBUG, "docker_pool_ready",
 				  "container=%.12s lang=%zu", w->id, lang);
 	}
+	empty_graves(r, c);
 	dock_client_free(c);
 	return NULL;
 }
@@ -214,7 +246,8 @@ void dock_refill_stop(struct dock_refill *r)
 	r->started = 0;
 	if (dock_client_new(r->ep, r->ver, &c, err, sizeof(err)) < 0)
 		c = NULL;
-	while ((n = dock_pool_close(&r->pool, left, 64)) > 0)
+	while ((n = dock_pool_close(&r->pool, left, 64)) > 0 ||
+	       (n = dock_pool_graves(&r->pool, left, 64)) > 0)
 		for (size_t i = 0; i < n; i++) {
 			if (c)
 				dock_warm_discard(c, left[i]);

@@ -3,10 +3,11 @@
  * A warm container is created with the language's hardening and limits,
  * stdin open (StdinOnce), attached with stdin (hijack.h) and started: its
  * runner (no --plan) blocks reading its plan from stdin. A job takes one,
- * sets what differs per job (memory, pids) through POST /update, writes
- * the encoded plan and half-closes, then reads the outcomes as a cold
- * container's. Single use: whatever happens, the container is removed
- * after its job.
+ * sets what differs per job (memory, pids) through POST /update (nothing
+ * for a job of the language's defaults), writes the encoded plan and
+ * half-closes, then reads the outcomes as a cold container's. Single use:
+ * whatever happens, the container is removed after its job (by the
+ * refiller, off the job's path: dock_refill_bury).
  *
  * The refiller is one thread per backend: it keeps each language that had
  * a second job at docker.pool_size ready containers (pool.h), discards idle ones whose
@@ -37,6 +38,8 @@ struct dock_warm {
 	char id[80];
 	size_t lang;
 	long made_ms;  /* dock_now_ms() when it was started */
+	uint64_t mem;  /* its Memory and PidsLimit now (0: not set) */
+	uint64_t pids;
 	struct dock_hijack h;
 };
 
@@ -48,7 +51,8 @@ int dock_warm_make(struct dock_client *c, const struct dock_endpoint *ep,
 /* Close its stream, remove the container (force, volumes), free. */
 void dock_warm_discard(struct dock_client *c, struct dock_warm *w);
 
-/* The per-job resources (Memory = MemorySwap, PidsLimit; 0 leaves one). */
+/* The per-job resources (Memory = MemorySwap, PidsLimit; 0 leaves one);
+ * no request when both are what the container has already. */
 int dock_warm_update(struct dock_client *c, struct dock_warm *w, uint64_t mem,
 		     uint64_t pids, char *err, size_t errlen);
 /* Write the plan to the container's stdin and close it. */
@@ -81,6 +85,11 @@ int dock_refill_start(struct dock_refill *r, size_t nlangs, size_t size,
 		      char *err, size_t errlen);
 /* A ready container of lang whose stream is intact, or NULL. Broken ones
  * met on the way are removed (through c). */
+/* After its job: the used container goes to the refiller, which removes
+ * it off the job's path (removal takes tens of ms); removed here when the
+ * refiller is gone or full. The job's stream is closed at once. */
+void dock_refill_bury(struct dock_refill *r, struct dock_client *c,
+		      struct dock_warm *w);
 struct dock_warm *dock_refill_take(struct dock_refill *r,
 				   struct dock_client *c, size_t lang);
 /* Stop refilling, remove every pooled container, free the pool. */
