@@ -334,7 +334,7 @@ static int apply_list(struct cfg_loader *ld, const struct cfg_key *k,
 	const char *what = env ? "a list of KEY=VALUE strings" : "a list of strings";
 	char ***dst = field(base, k->off);
 	char **arr;
-	char ip[320];
+	char ip[360]; /* path (at most 320) and "[index]" */
 	int rc = 0;
 
 	if (v->type != YN_SEQ)
@@ -345,7 +345,7 @@ static int apply_list(struct cfg_loader *ld, const struct cfg_key *k,
 	if (!arr)
 		return -ENOMEM;
 	for (size_t i = 0; i < v->n; i++) {
-		const char *s;
+		const char *s = NULL;
 		snprintf(ip, sizeof(ip), "%s[%zu]", path, i);
 		rc = scalar_of(ld, v->kids[i], ip, env ? "KEY=VALUE" : "a string", &s);
 		if (rc < 0)

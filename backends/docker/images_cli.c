@@ -54,8 +54,9 @@ static void default_runner(const struct cfg *cfg, char *out, size_t outlen)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(out, outlen, "%s/runlet-runner", exe);
-			return;
+			if (snprintf(out, outlen, "%s/runlet-runner", exe) <
+			    (int)outlen)
+				return;
 		}
 	}
 	snprintf(out, outlen, "runlet-runner");

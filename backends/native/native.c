@@ -124,13 +124,17 @@ static void log_degraded(const struct nat_state *st)
 /* The pool's start hook: a long-lived runlet turns on fast cgroup moves
  * (dynmods.h); making the hierarchy costs a one-shot run about what it
  * saves. A performance setting only: moves are slower without it, not
- * less isolated, so a failure is not an error. nat_close reads the fd
- * after the pool (and this thread) is gone. */
+ * less isolated, so a failure is said once and is not an error. nat_close
+ * reads the fd after the pool (and this thread) is gone. */
 static void nat_fast_moves(void *arg)
 {
 	struct nat_state *st = arg;
 	char why[256];
 	st->dynmods_fd = sbx_dynmods_open(why, sizeof(why));
+	if (st->dynmods_fd < 0)
+		fprintf(stderr, "runlet: native sandbox: %s; set "
+				"sandbox.fast_cgroup_moves: false to skip the "
+				"attempt\n", why);
 }
 
 static int nat_open(const struct cfg *cfg, const struct backend_opts *opts,
