@@ -152,8 +152,7 @@ static const struct cfg_key sandbox_keys[] = {
 	STRC("rootfs", struct cfg_sandbox, rootfs, NULL, check_abspath, "an absolute path"),
 	STR("runner_path", struct cfg_sandbox, runner_path, NULL),
 	UINTM("pool_size", struct cfg_sandbox, pool_size, 2, F_ZERO_OK, 8),
-	{.name = "fast_cgroup_moves", .kind = K_BOOL,
-	 .off = offsetof(struct cfg_sandbox, fast_cgroup_moves), .def_u = 1},
+	NUM("fast_cgroup_moves", K_BOOL, struct cfg_sandbox, fast_cgroup_moves, 1, 0),
 };
 static const struct cfg_table sandbox_table = {sandbox_keys, ARR(sandbox_keys), NULL, 0};
 

@@ -4,10 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "runner/util.h"
 
 static const char *const limit_files[] = {
 	"/sys/fs/cgroup/memory.max",                   /* v2, own namespace */
@@ -18,28 +19,13 @@ static const char *const limit_files[] = {
 static int read_limit(int fd, uint64_t *out)
 {
 	char buf[64];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
+	if (ut_pread_small(fd, buf, sizeof(buf)) <= 0)
 		return -1;
-	buf[n] = '\0';
 	if (strncmp(buf, "max", 3) == 0) {
 		*out = UINT64_MAX;
 		return 0;
 	}
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(buf, &end, 10);
-	if (errno || end == buf)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ut_find_u64(buf, NULL, out) < 0 ? -1 : 0;
 }
 
 int mw_await_limit(uint64_t bytes, long timeout_ms, char *err, size_t errlen)
@@ -56,10 +42,10 @@ int mw_await_limit(uint64_t bytes, long timeout_ms, char *err, size_t errlen)
 	}
 	if (fd < 0)
 		return 0;
-	long end = now_ms() + timeout_ms;
+	int64_t end = ut_now_ns() + (int64_t)timeout_ms * 1000000;
 	const struct timespec tick = {0, 1000000};
 	while (cur > bytes) {
-		if (now_ms() >= end) {
+		if (ut_now_ns() >= end) {
 			close(fd);
 			snprintf(err, errlen,
 				 "the tests' memory limit (%llu bytes) was not applied "

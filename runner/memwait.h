@@ -16,13 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How long the runner waits for the lowered limit. */
+#define MW_TIMEOUT_MS 10000
+
 /* Wait until the memory limit of the runner's cgroup (cgroup v2
  * memory.max or v1 memory.limit_in_bytes under /sys/fs/cgroup) is at most
  * bytes, checking every millisecond, for up to timeout_ms. 0 when it is
  * (or when no limit file can be read: nothing to wait for), -ETIMEDOUT
  * with err set. */
-#define MW_TIMEOUT_MS 10000
-
 int mw_await_limit(uint64_t bytes, long timeout_ms, char *err, size_t errlen);
 
 #endif
