@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,7 +21,8 @@ const char *sbx_step_name(int step)
 	static const char *const names[] = {
 		"?", "fds", "signals", "pdeathsig", "session", "cgroup",
 		"cgroup namespace", "mounts", "pivot_root", "hostname",
-		"loopback", "capabilities", "no_new_privs", "chdir", "exec",
+		"loopback", "capabilities", "no_new_privs", "chdir", "priority",
+		"exec",
 	};
 	return step > 0 && (size_t)step < sizeof(names) / sizeof(names[0])
 		       ? names[step] : "?";
@@ -167,6 +169,10 @@ int sbx_child_main(void *arg)
 	umask(022);
 	if (chdir(a->workdir) < 0)
 		fail(rep, SBX_STEP_CHDIR, errno, -1);
+	/* a pooled init was made at the refill thread's lower priority; the
+	 * runner and the submission run at runlet's */
+	if (setpriority(PRIO_PROCESS, 0, a->nice) < 0)
+		fail(rep, SBX_STEP_PRIORITY, errno, -1);
 	char *const argv[] = {(char *)"runlet-runner", NULL};
 	char *const envp[] = {(char *)"PATH=/usr/local/bin:/usr/bin:/bin",
 			      (char *)"LANG=C.UTF-8", NULL};

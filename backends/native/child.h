@@ -29,6 +29,7 @@ enum sbx_step {
 	SBX_STEP_CAPS,      /* bounding set cut to what the runner needs */
 	SBX_STEP_NNP,       /* no_new_privs */
 	SBX_STEP_CHDIR,     /* into the work dir */
+	SBX_STEP_PRIORITY,  /* the runner's nice value (runlet's own) */
 	SBX_STEP_EXEC,      /* execve runlet-runner */
 };
 
@@ -50,6 +51,8 @@ struct sbx_child_args {
 	const char *workdir;        /* chdir target */
 	uint64_t keep_caps;         /* bit per capability kept in the bounding set */
 	int cap_last;               /* /proc/sys/kernel/cap_last_cap */
+	int nice;                   /* the runner's nice value: runlet's, whatever
+				     * the thread that made the init runs at */
 };
 
 /* Name of a step for messages. */

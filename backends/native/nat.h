@@ -42,6 +42,7 @@ struct nat_state {
 	const char *masks[2];
 	struct sbx_pool *pool;  /* full mode with a pool size; else NULL */
 	int dynmods_fd;         /* fast cgroup moves held (dynmods.h); -1 */
+	int nice;               /* runlet's nice value when opened: the runner's */
 };
 
 struct nat_call {

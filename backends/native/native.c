@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,6 +148,10 @@ static int nat_open(const struct cfg *cfg, const struct backend_opts *opts,
 	st->cfg = cfg;
 	st->plain_fd = -1;
 	st->dynmods_fd = -1;
+	errno = 0;
+	st->nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		st->nice = 0;
 	atomic_init(&st->seq, 0);
 	pthread_mutex_init(&st->plain_lock, NULL);
 	snprintf(st->runner, sizeof(st->runner), "%s",
@@ -331,6 +336,7 @@ int nat_step_mounts(struct nat_call *c, char *err, size_t errlen)
 	a->workdir = st->workdir;
 	a->keep_caps = sbx_runner_caps();
 	a->cap_last = st->feat.cap_last;
+	a->nice = st->nice;
 	a->cgns = st->cgns && c->have_cg;
 	a->ncg = c->have_cg ? sbx_cg_join_files(&c->cg, a->cg_files) : 0;
 	if (!st->full)
@@ -370,6 +376,8 @@ static int step_run(struct nat_call *c, char *err, size_t errlen)
 			.plan_len = c->enc.len,
 			.deadline_ms = c->budget.deadline_ms,
 			.out_max = c->budget.out_max,
+			.stop_at_end = 1, /* reaped when buried */
+			.end_nice = sbx_background_nice(c->st->nice),
 		};
 		memset(&c->run, 0, sizeof(c->run));
 		sbx_finish(&c->warm.proc, &wp, &c->run);
@@ -447,9 +455,8 @@ static int step_result(struct nat_call *c, struct wire_result *res, char *err,
 void nat_teardown(struct nat_call *c)
 {
 	if (c->have_warm) {
-		sbx_proc_kill(&c->warm.proc); /* a no-op once sbx_finish ran */
-		/* its cgroups are removed on the refill thread, off the
-		 * job's path */
+		/* its init is reaped and its cgroups are removed on the refill
+		 * thread, off the job's path */
 		c->warm.cg = c->cg;
 		c->warm.have_cg = c->have_cg;
 		c->have_cg = 0;
@@ -476,6 +483,7 @@ static int nat_execute(void *state, const struct backend_job *job,
 	c.job = job;
 	if (!c.st->full)
 		pthread_mutex_lock(&c.st->plain_lock);
+	sbx_pool_begin(c.st->pool);
 	if ((rc = nat_step_budget(&c, err, errlen)) < 0)
 		goto out;
 	/* a pre-made sandbox of this language whose limits cover the job's,

@@ -60,8 +60,14 @@ void sbx_pool_on_start(struct sbx_pool *p, void (*fn)(void *arg));
 int sbx_pool_take(struct sbx_pool *p, const struct cfg_runner *r,
 		  uint64_t mem, uint64_t pids, struct sbx_pooled *out);
 
-/* Count one execute() of r. From the second of a language on, the refill
- * thread keeps its ready sandboxes at size. */
+/* A job of this backend begins (every execute(), pooled or not). The
+ * refill thread makes no sandbox and removes no used one while a job runs,
+ * nor for a few ms after the last is done: that work slows a running job
+ * (kernel locks, CPU) more than it saves the next. */
+void sbx_pool_begin(struct sbx_pool *p);
+
+/* Count one execute() of r as done (after sbx_pool_begin). From the second
+ * of a language on, the refill thread keeps its ready sandboxes at size. */
 void sbx_pool_used(struct sbx_pool *p, const struct cfg_runner *r);
 
 /* How many ready sandboxes of r the pool holds now (for tests and logs). */
@@ -75,9 +81,9 @@ size_t sbx_pool_pids(struct sbx_pool *p, const struct cfg_runner *r,
 /* The pool of a native backend state (NULL in plain mode); native.c. */
 struct sbx_pool *sbx_native_pool(void *native_state);
 
-/* A used sandbox, its init reaped: its cgroups are removed on the refill
- * thread (at once on this one when there is no refill thread or too many
- * wait). Consumes *s. */
+/* A used sandbox: its init is SIGKILLed now, and reaped and its cgroups
+ * removed on the refill thread (at once on this one when there is no
+ * refill thread or too many wait). Consumes *s. */
 void sbx_pool_bury(struct sbx_pool *p, struct sbx_pooled *s);
 
 /* Kill and reap one sandbox and remove its cgroups. */

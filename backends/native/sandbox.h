@@ -19,7 +19,9 @@ struct sbx_run {
 	struct wire_buf out;  /* the runner's stdout, complete */
 	char errtext[8192];   /* the first bytes of its stderr */
 	size_t errlen;
-	int status;           /* waitpid status of the init */
+	int status;           /* waitpid status of the init (0 if ended) */
+	int ended;            /* collection stopped at the end record: the
+			       * init was SIGKILLed, not reaped */
 	int timed_out;        /* the deadline passed: the sandbox was killed */
 	int overflow;         /* stdout passed out_max: the sandbox was killed */
 	uint64_t setup_ms;    /* clone to exec of the runner */
@@ -33,7 +35,19 @@ struct sbx_spawn {
 	size_t plan_len;
 	uint64_t deadline_ms;         /* from clone to the end */
 	size_t out_max;               /* most stdout accepted */
+	int stop_at_end;              /* sbx_finish: stop at the result's end
+				       * record and leave the reaping to the
+				       * caller (see sbx_finish) */
+	int end_nice;                 /* with stop_at_end: the nice value the
+				       * init's exit runs at */
 };
+
+/* How much lower background work runs than runlet (nice steps): a pool's
+ * refill thread, a pooled sandbox's exit. */
+#define SBX_BACKGROUND_NICE 10
+
+/* nice + SBX_BACKGROUND_NICE, at most 19. */
+int sbx_background_nice(int nice);
 
 /* A started sandbox: the init has exec'd the runner, which waits for its
  * plan on in_w. The trusted side's ends, close-on-exec. */
@@ -55,10 +69,16 @@ int sbx_start(const struct sbx_spawn *sp, struct sbx_proc *p, int *status,
 
 /* Feed sp->plan to a started sandbox, collect its output under
  * sp->deadline_ms (counted from now), reap it. Consumes *p: afterwards its
- * pid and fds are -1, so the same sandbox can never be fed twice. r must be
- * zeroed. */
+ * fds are -1, so the same sandbox can never be fed twice, and so is its pid,
+ * except when sp->stop_at_end is set and the runner's end record arrived
+ * (r->ended): the init is SIGKILLed then, at sp->end_nice, but not
+ * waited for, and p->pid stays for the caller to reap (sbx_proc_kill), off
+ * the job's path. r must be zeroed. */
 void sbx_finish(struct sbx_proc *p, const struct sbx_spawn *sp,
 		struct sbx_run *r);
+
+/* Close the trusted side's fds (each -1 afterwards). */
+void sbx_proc_close_fds(struct sbx_proc *p);
 
 /* SIGKILL and reap the init (if not reaped yet) and close the fds. */
 void sbx_proc_kill(struct sbx_proc *p);

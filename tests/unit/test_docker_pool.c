@@ -198,27 +198,27 @@ static void test_graves(void **st)
 {
 	(void)st;
 	struct dock_pool p;
-	int items[DOCK_POOL_GRAVES + 1];
+	int graves[DOCK_POOL_GRAVES + 1];
 	void *out[DOCK_POOL_GRAVES + 1];
 	size_t lang;
 	assert_int_equal(dock_pool_init(&p, 1, 1), 0);
 	assert_int_equal(dock_pool_want(&p, 10, &lang), -ETIMEDOUT);
-	assert_int_equal(dock_pool_bury(&p, &items[0]), 0);
+	assert_int_equal(dock_pool_bury(&p, &graves[0]), 0);
 	assert_int_equal(dock_pool_want(&p, 10, &lang), -EAGAIN);
 	ask_twice(&p, 0);
 	assert_int_equal(dock_pool_want(&p, 10, &lang), 0); /* short first */
 	assert_int_equal(lang, 0);
 	assert_int_equal(dock_pool_graves(&p, out, DOCK_POOL_GRAVES), 1);
-	assert_ptr_equal(out[0], &items[0]);
+	assert_ptr_equal(out[0], &graves[0]);
 	assert_int_equal(dock_pool_graves(&p, out, DOCK_POOL_GRAVES), 0);
 	for (int i = 0; i < DOCK_POOL_GRAVES; i++)
-		assert_int_equal(dock_pool_bury(&p, &items[i]), 0);
-	assert_int_equal(dock_pool_bury(&p, &items[DOCK_POOL_GRAVES]), -ENOSPC);
+		assert_int_equal(dock_pool_bury(&p, &graves[i]), 0);
+	assert_int_equal(dock_pool_bury(&p, &graves[DOCK_POOL_GRAVES]), -ENOSPC);
 	assert_int_equal(dock_pool_graves(&p, out, 4), 4);
 	assert_int_equal(dock_pool_graves(&p, out, DOCK_POOL_GRAVES + 1),
 			 DOCK_POOL_GRAVES - 4);
 	dock_pool_close(&p, NULL, 0);
-	assert_int_equal(dock_pool_bury(&p, &items[0]), -ENOSPC);
+	assert_int_equal(dock_pool_bury(&p, &graves[0]), -ENOSPC);
 	dock_pool_destroy(&p);
 }
 

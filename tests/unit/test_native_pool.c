@@ -10,7 +10,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +105,7 @@ static void test_pooled_runs_plan(void **s)
 				 SBX_POOL_MAX);
 	assert_int_equal(n, 2);
 	tp_run_mode(st, "report", out, sizeof(out));
-	int gone = !tp_alive(before[0]) + !tp_alive(before[1]);
-	assert_int_equal(gone, 1);
+	assert_int_equal(tp_gone(before, 2, 1), 1);
 	assert_string_equal(tp_field(out, "pid=", v, sizeof(v)), "1");
 	assert_string_equal(tp_field(out, "hostname=", v, sizeof(v)), "runlet");
 	assert_string_equal(tp_field(out, "cwd=", v, sizeof(v)), "/tmp");
@@ -215,6 +216,79 @@ static void test_close_leaves_nothing(void **s)
 	tp_assert_no_cgroups();
 }
 
+/* A stand-in maker for the refill policy tests: each "sandbox" is a child
+ * that sleeps until it is killed (no namespaces, no cgroup). */
+static atomic_int made;
+static int fake_make(void *arg, const struct cfg_runner *r,
+		     struct sbx_pooled *out, char *err, size_t errlen)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	out->proc.pid = pid;
+	out->mem_bytes = 1ull << 40;
+	out->pids = 1u << 20;
+	atomic_fetch_add(&made, 1);
+	return 0;
+}
+
+/* ready sandboxes of the probe language after waiting up to ms for want */
+static unsigned ready_within(struct sbx_pool *p, unsigned want, int ms)
+{
+	unsigned n = 0;
+	for (int t = 0; t <= ms; t += 2) {
+		if ((n = sbx_pool_ready(p, tp_runner())) >= want)
+			break;
+		usleep(2000);
+	}
+	return n;
+}
+
+/* The refill thread makes no sandbox while a job runs (it would slow the
+ * job) and refills once jobs are done; but when jobs outrun the pool (one
+ * found none), it refills while they run too, until the pool is full. */
+static void test_refill_waits_for_quiet(void **s)
+{
+	struct sbx_pool *p;
+	struct sbx_pooled a, b, c;
+	const struct cfg_runner *r = tp_runner();
+	assert_int_equal(sbx_pool_open(tp_cfg(), 2, fake_make, NULL, &p), 0);
+	sbx_pool_begin(p);
+	sbx_pool_used(p, r);
+	sbx_pool_begin(p);
+	sbx_pool_used(p, r); /* the second job: the refill thread starts */
+	assert_int_equal(ready_within(p, 2, 2000), 2);
+	sbx_pool_begin(p);
+	sbx_pool_begin(p);
+	assert_true(sbx_pool_take(p, r, 1, 1, &a));
+	sbx_pool_used(p, r); /* another job ends: the refill thread wakes */
+	usleep(100 * 1000);
+	assert_int_equal(sbx_pool_ready(p, r), 1); /* not while a job runs */
+	sbx_pool_bury(p, &a);
+	sbx_pool_used(p, r);
+	assert_int_equal(ready_within(p, 2, 2000), 2); /* once it is done */
+	/* a burst: two jobs take both, a third finds none */
+	sbx_pool_begin(p);
+	sbx_pool_begin(p);
+	sbx_pool_begin(p);
+	assert_true(sbx_pool_take(p, r, 1, 1, &a));
+	assert_true(sbx_pool_take(p, r, 1, 1, &b));
+	int before = atomic_load(&made);
+	assert_false(sbx_pool_take(p, r, 1, 1, &c));
+	assert_int_equal(ready_within(p, 2, 2000), 2); /* jobs still running */
+	assert_true(atomic_load(&made) >= before + 2);
+	sbx_pool_bury(p, &a);
+	sbx_pool_bury(p, &b);
+	sbx_pool_used(p, r);
+	sbx_pool_used(p, r);
+	sbx_pool_used(p, r);
+	sbx_pool_close(p);
+}
+
 #define NTHREADS 4
 #define NRUNS 5
 struct worker_arg {
@@ -279,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_killed_at_take),
 		cmocka_unit_test(test_close_leaves_nothing),
 		cmocka_unit_test(test_concurrent_takes),
+		cmocka_unit_test(test_refill_waits_for_quiet),
 		cmocka_unit_test(test_dynmods_hierarchy),
 		cmocka_unit_test(test_pool_holds_fast_moves),
 	};

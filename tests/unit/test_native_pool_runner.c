@@ -8,10 +8,13 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,7 +117,7 @@ static void test_job_limits_from_plan(void **s)
 	assert_int_equal(sbx_pool_pids(sbx_native_pool(st), tp_runner(), pids,
 				       SBX_POOL_MAX), 2);
 	int pooled = tp_run_sh(st, eat, 32 * 1024, out, sizeof(out));
-	assert_true(!tp_alive(pids[0]) || !tp_alive(pids[1])); /* it was pooled */
+	assert_int_equal(tp_gone(pids, 2, 1), 1); /* it was pooled */
 	assert_int_equal(pooled, RUNLET_EXIT_MEMORY);
 	native_backend_ops.close(st);
 	st = tp_open_pool("0", tp_real_runner());
@@ -174,6 +177,73 @@ static void latency_of(const char *what, const char *runner_path,
 	tp_assert_no_cgroups();
 }
 
+/* A pooled job's collection ends at the runner's end record, not at the
+ * bytes of one: a program printing them is judged in full. */
+static void test_end_record_in_output(void **s)
+{
+	void *st = tp_open_pool("2", tp_real_runner());
+	char out[8192];
+	tp_run_mode(st, "/bin/true", NULL, 0);
+	tp_run_mode(st, "/bin/true", NULL, 0);
+	tp_wait_ready(st, 2);
+	int rc = tp_run_sh(st, "printf 'end 0\\n\\n'; sleep 0.05; echo after", 0,
+			   out, sizeof(out));
+	assert_int_equal(rc, RUNLET_EXIT_EXITED);
+	assert_string_equal(out, "end 0\n\nafter\n");
+	native_backend_ops.close(st);
+	tp_assert_no_cgroups();
+}
+
+/* The nice value (field 19 of /proc/PID/stat) of a thread or process. */
+static long nice_of(const char *stat_path)
+{
+	char buf[1024];
+	FILE *f = fopen(stat_path, "r");
+	long v = -100;
+	if (!f)
+		return v;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 19; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		v = strtol(p + 1, NULL, 10);
+	return v;
+}
+
+/* The refill thread runs below runlet's priority; the sandboxes it makes
+ * run the submission at runlet's own. */
+static void test_pooled_job_at_runlet_priority(void **s)
+{
+	void *st = tp_open_pool("2", tp_real_runner());
+	char out[8192], path[64];
+	errno = 0;
+	long mine = getpriority(PRIO_PROCESS, 0);
+	assert_int_equal(errno, 0);
+	tp_run_mode(st, "/bin/true", NULL, 0);
+	tp_run_mode(st, "/bin/true", NULL, 0);
+	tp_wait_ready(st, 2);
+	int lowered = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/stat", e->d_name);
+		lowered += nice_of(path) == sbx_background_nice((int)mine);
+	}
+	closedir(d);
+	assert_int_equal(lowered, 1);
+	assert_int_equal(tp_run_sh(st, "cut -d' ' -f19 /proc/self/stat", 0, out,
+				   sizeof(out)), RUNLET_EXIT_EXITED);
+	assert_int_equal(strtol(out, NULL, 10), mine);
+	native_backend_ops.close(st);
+	tp_assert_no_cgroups();
+}
+
 static void test_latency(void **s)
 {
 	latency_of("probe", tp_probe(), "noop", 1);
@@ -190,6 +260,8 @@ int main(void)
 		cmocka_unit_test(test_leftovers_die),
 		cmocka_unit_test(test_bigger_job_not_pooled),
 		cmocka_unit_test(test_job_limits_from_plan),
+		cmocka_unit_test(test_end_record_in_output),
+		cmocka_unit_test(test_pooled_job_at_runlet_priority),
 		cmocka_unit_test(test_latency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

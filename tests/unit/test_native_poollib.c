@@ -143,6 +143,20 @@ void tp_wait_ready(void *st, unsigned n)
 		 n, sbx_pool_ready(p, tp_runner()));
 }
 
+unsigned tp_gone(const pid_t *pids, size_t n, unsigned want)
+{
+	unsigned gone = 0;
+	for (int t = 0; t < 2500; t++) {
+		gone = 0;
+		for (size_t i = 0; i < n; i++)
+			gone += !tp_alive(pids[i]);
+		if (gone >= want)
+			break;
+		usleep(2000);
+	}
+	return gone;
+}
+
 int tp_alive(pid_t pid)
 {
 	char path[64], buf[256];

@@ -38,6 +38,10 @@ void *tp_open_pool(const char *size, const char *runner_path);
 void tp_wait_ready(void *st, unsigned n);
 /* Alive and not a zombie. */
 int tp_alive(pid_t pid);
+/* How many of pids[0..n) are gone (exited, a zombie or reaped), waiting up
+ * to 5 s for at least want of them: a used sandbox is SIGKILLed when its
+ * job's result is in and reaped by the refill thread soon after. */
+unsigned tp_gone(const pid_t *pids, size_t n, unsigned want);
 /* The value after key up to the line's end, into out ("" when absent). */
 const char *tp_field(const char *text, const char *key, char *out, size_t len);
 /* No submission cgroup of this process or of the test's jobs is left. */
