@@ -387,6 +387,7 @@ static int dock_execute(void *state, const struct backend_job *job,
 	memset(&sc, 0, sizeof(sc));
 	memset(res, 0, sizeof(*res));
 	dock_demux_init(&sc.dm);
+	dock_refill_begin(&s->refill);
 	uint64_t pids = dock_plan_pids(job->plan, job->runner->limits.pids_limit);
 	if ((rc = fill_plan(s, job->plan)) < 0) {
 		snprintf(err, errlen, "encoding the plan: %s", strerror(-rc));
@@ -477,6 +478,7 @@ out:
 	dock_collect_free(&sc.col);
 	wire_buf_free(&plan);
 	dock_client_free(c);
+	dock_refill_end(&s->refill);
 	return rc;
 }
 

@@ -64,6 +64,8 @@ void *dock_pool_take(struct dock_pool *p, size_t lang)
 		p->taken++;
 	} else {
 		p->missed++;
+		if (l->asked >= 2)
+			l->hurry = 1;
 	}
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
@@ -74,12 +76,27 @@ void *dock_pool_take(struct dock_pool *p, size_t lang)
  * made (the first of those),
  * so that every language gets its first warm container before any gets
  * its second. */
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Under the lock: no job runs and none ended in the last QUIET ms. */
+static int quiet(const struct dock_pool *p, long now)
+{
+	return p->busy == 0 && now >= p->quiet_at;
+}
+
 static int short_lang(struct dock_pool *p, size_t *lang)
 {
 	size_t best = p->size;
+	int q = quiet(p, now_ms());
 	for (size_t i = 0; i < p->nlangs; i++) {
 		size_t have = p->langs[i].n + p->langs[i].making;
-		if (p->langs[i].asked >= 2 && have < best) {
+		if (p->langs[i].asked >= 2 && have < best &&
+		    (q || p->langs[i].hurry)) {
 			best = have;
 			*lang = i;
 		}
@@ -111,14 +128,45 @@ int dock_pool_sleep(struct dock_pool *p, long ms)
 	return rc;
 }
 
+/* Under the lock: used containers to remove now. */
+static int graves_due(const struct dock_pool *p)
+{
+	return p->ngraves &&
+	       (quiet(p, now_ms()) || p->ngraves >= DOCK_POOL_GRAVES / 2);
+}
+
+void dock_pool_begin(struct dock_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->busy++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void dock_pool_end(struct dock_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->busy)
+		p->busy--;
+	p->quiet_at = now_ms() + DOCK_POOL_QUIET_MS;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
 int dock_pool_want(struct dock_pool *p, long wait_ms, size_t *lang)
 {
-	struct timespec end;
-	int rc = 0;
-	deadline_in(&end, wait_ms);
+	int rc;
+	long end = now_ms() + wait_ms;
 	pthread_mutex_lock(&p->lock);
-	while (!p->closing && !short_lang(p, lang) && !p->ngraves && rc == 0)
-		rc = pthread_cond_timedwait(&p->cond, &p->lock, &end);
+	while (!p->closing && !short_lang(p, lang) && !graves_due(p)) {
+		long now = now_ms(), wake = end;
+		if (now >= end)
+			break;
+		/* quiet soon: look again then */
+		if (p->busy == 0 && p->quiet_at > now && p->quiet_at < wake)
+			wake = p->quiet_at;
+		struct timespec ts = {wake / 1000, (wake % 1000) * 1000000L};
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+	}
 	if (p->closing)
 		rc = -ECANCELED;
 	else if (short_lang(p, lang)) {
@@ -127,7 +175,7 @@ int dock_pool_want(struct dock_pool *p, long wait_ms, size_t *lang)
 		p->langs[*lang].making++;
 		rc = 0;
 	} else {
-		rc = p->ngraves ? -EAGAIN : -ETIMEDOUT;
+		rc = graves_due(p) ? -EAGAIN : -ETIMEDOUT;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return rc;
@@ -148,6 +196,8 @@ int dock_pool_put(struct dock_pool *p, size_t lang, void *item)
 		l->items[l->n++] = item;
 		p->made++;
 	}
+	if (l->n + l->making >= p->size)
+		l->hurry = 0;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	return rc;

@@ -22,7 +22,12 @@ struct dock_pool_lang {
 	size_t n;
 	size_t making;  /* handed out by want(), not yet put or failed */
 	unsigned long asked; /* take() calls: refilled from the second on */
+	int hurry;      /* a take found none: refilled even while jobs run,
+			 * until full */
 };
+
+/* No job for this long: the refiller may work (see dock_pool_begin). */
+#define DOCK_POOL_QUIET_MS 5
 
 /* Used items waiting for the refiller to remove them. */
 #define DOCK_POOL_GRAVES 32
@@ -37,6 +42,8 @@ struct dock_pool {
 	unsigned long taken, made, missed; /* counters, for logs and tests */
 	void *graves[DOCK_POOL_GRAVES];
 	size_t ngraves;
+	unsigned busy;  /* jobs between dock_pool_begin and dock_pool_end */
+	long quiet_at;  /* CLOCK_MONOTONIC ms: busy == 0 and this passed */
 };
 
 int dock_pool_init(struct dock_pool *p, size_t nlangs, size_t size);
@@ -47,9 +54,19 @@ void dock_pool_destroy(struct dock_pool *p);
  * ready: the caller goes without). Wakes the refiller. */
 void *dock_pool_take(struct dock_pool *p, size_t lang);
 
+/* A job of this backend begins / is done. While one runs, and for
+ * DOCK_POOL_QUIET_MS after the last is done, want() hands out no work:
+ * making or removing a container (dockerd, containerd and runc: some
+ * 100 ms of CPU) on the same cores slows the running job more than a
+ * ready container saves the next one. A language whose jobs found none
+ * ready (hurry) is refilled at once all the same, until full. */
+void dock_pool_begin(struct dock_pool *p);
+void dock_pool_end(struct dock_pool *p);
+
 /* Wait up to wait_ms for a language that is short (asked for twice; the
- * one with the fewest ready or being made first). 0 with *lang (counted as being made),
- * -ETIMEDOUT, or -ECANCELED once closing. */
+ * one with the fewest ready or being made first) at a quiet moment (see
+ * dock_pool_begin). 0 with *lang (counted as being made), -EAGAIN when
+ * graves wait instead, -ETIMEDOUT, or -ECANCELED once closing. */
 int dock_pool_want(struct dock_pool *p, long wait_ms, size_t *lang);
 /* A made item joins lang's ready list: 0, or -ECANCELED when closing (the
  * caller removes it). */
@@ -65,7 +82,8 @@ size_t dock_pool_remove_if(struct dock_pool *p, int (*bad)(void *, void *),
 /* Hand a used item to the refiller for removal (off the job's path): 0,
  * or -ENOSPC when closing or DOCK_POOL_GRAVES wait already (the caller
  * removes it itself). want() returns -EAGAIN while graves wait and no
- * language is short. */
+ * language is short, at a quiet moment or once half the graves are
+ * taken. */
 int dock_pool_bury(struct dock_pool *p, void *item);
 /* Move the waiting graves to out (up to cap); how many. */
 size_t dock_pool_graves(struct dock_pool *p, void **out, size_t cap);

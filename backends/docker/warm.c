@@ -164,7 +164,8 @@ static void *refill_main(void *arg)
 		if (rc == -ECANCELED)
 			break;
 		if (rc < 0) {
-			empty_graves(r, c);
+			if (rc == -EAGAIN)
+				empty_graves(r, c);
 			continue;
 		}
 		struct dock_warm *w = NULL;
@@ -216,6 +217,18 @@ int dock_refill_start(struct dock_refill *r, size_t nlangs, size_t size,
 	}
 	r->started = 1;
 	return 0;
+}
+
+void dock_refill_begin(struct dock_refill *r)
+{
+	if (r->started)
+		dock_pool_begin(&r->pool);
+}
+
+void dock_refill_end(struct dock_refill *r)
+{
+	if (r->started)
+		dock_pool_end(&r->pool);
 }
 
 struct dock_warm *dock_refill_take(struct dock_refill *r,

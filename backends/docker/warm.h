@@ -85,6 +85,10 @@ int dock_refill_start(struct dock_refill *r, size_t nlangs, size_t size,
 		      char *err, size_t errlen);
 /* A ready container of lang whose stream is intact, or NULL. Broken ones
  * met on the way are removed (through c). */
+/* A job begins / is done (every execute(), warm or cold): the refiller
+ * works between jobs (dock_pool_begin). No-ops without a pool. */
+void dock_refill_begin(struct dock_refill *r);
+void dock_refill_end(struct dock_refill *r);
 /* After its job: the used container goes to the refiller, which removes
  * it off the job's path (removal takes tens of ms); removed here when the
  * refiller is gone or full. The job's stream is closed at once. */

@@ -252,6 +252,35 @@ static void test_threads(void **st)
 	free(r);
 }
 
+/* No work is handed out while a job runs, nor just after the last ended;
+ * a language whose job found none ready is refilled at once, until full. */
+static void test_quiet_refill(void **st)
+{
+	(void)st;
+	struct dock_pool p;
+	size_t lang;
+	assert_int_equal(dock_pool_init(&p, 1, 2), 0);
+	ask_twice(&p, 0); /* two misses: hurry */
+	dock_pool_begin(&p);
+	assert_int_equal(dock_pool_want(&p, 10, &lang), 0); /* hurry: at once */
+	assert_int_equal(dock_pool_want(&p, 10, &lang), 0);
+	assert_int_equal(dock_pool_put(&p, 0, &items[0]), 0);
+	assert_int_equal(dock_pool_put(&p, 0, &items[1]), 0); /* full: calm */
+	assert_ptr_equal(dock_pool_take(&p, 0), &items[0]);
+	/* a job runs: the one short is not made meanwhile */
+	assert_int_equal(dock_pool_want(&p, 30, &lang), -ETIMEDOUT);
+	assert_int_equal(dock_pool_bury(&p, &items[0]), 0);
+	assert_int_equal(dock_pool_want(&p, 30, &lang), -ETIMEDOUT); /* nor removed */
+	dock_pool_end(&p);
+	/* a moment after it: both, the replacement first */
+	assert_int_equal(dock_pool_want(&p, 1000, &lang), 0);
+	assert_int_equal(dock_pool_want(&p, 1000, &lang), -EAGAIN);
+	void *g[4];
+	assert_int_equal(dock_pool_graves(&p, g, 4), 1);
+	dock_pool_close(&p, NULL, 0);
+	dock_pool_destroy(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_remove_if),
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_graves),
+		cmocka_unit_test(test_quiet_refill),
 		cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
