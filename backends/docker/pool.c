@@ -51,6 +51,13 @@ static void *pop_front(struct dock_pool_lang *l)
 	return it;
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void *dock_pool_take(struct dock_pool *p, size_t lang)
 {
 	void *it = NULL;
@@ -64,9 +71,15 @@ void *dock_pool_take(struct dock_pool *p, size_t lang)
 		p->taken++;
 	} else {
 		p->missed++;
-		if (l->asked >= 2)
-			l->hurry = 1;
 	}
+	/* the last one went (or none was there), or jobs come closer
+	 * together than a container is made: the next job would make a
+	 * whole container on its own path (some 250 ms), so this language
+	 * is refilled at once, jobs running or not */
+	if (l->asked >= 2 &&
+	    (l->n + l->making == 0 ||
+	     (p->last_end && now_ms() - p->last_end < DOCK_POOL_BURST_MS)))
+		l->hurry = 1;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	return it;
@@ -76,12 +89,6 @@ void *dock_pool_take(struct dock_pool *p, size_t lang)
  * made (the first of those),
  * so that every language gets its first warm container before any gets
  * its second. */
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Under the lock: no job runs and none ended in the last QUIET ms. */
 static int quiet(const struct dock_pool *p, long now)
@@ -147,7 +154,8 @@ void dock_pool_end(struct dock_pool *p)
 	pthread_mutex_lock(&p->lock);
 	if (p->busy)
 		p->busy--;
-	p->quiet_at = now_ms() + DOCK_POOL_QUIET_MS;
+	p->last_end = now_ms();
+	p->quiet_at = p->last_end + DOCK_POOL_QUIET_MS;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 }

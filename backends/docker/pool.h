@@ -28,6 +28,9 @@ struct dock_pool_lang {
 
 /* No job for this long: the refiller may work (see dock_pool_begin). */
 #define DOCK_POOL_QUIET_MS 5
+/* A job taken within this long of the previous one's end: jobs come
+ * faster than containers are made (100-200 ms), refill at once. */
+#define DOCK_POOL_BURST_MS 300
 
 /* Used items waiting for the refiller to remove them. */
 #define DOCK_POOL_GRAVES 32
@@ -44,6 +47,7 @@ struct dock_pool {
 	size_t ngraves;
 	unsigned busy;  /* jobs between dock_pool_begin and dock_pool_end */
 	long quiet_at;  /* CLOCK_MONOTONIC ms: busy == 0 and this passed */
+	long last_end;  /* CLOCK_MONOTONIC ms of the last dock_pool_end, 0 */
 };
 
 int dock_pool_init(struct dock_pool *p, size_t nlangs, size_t size);
@@ -58,8 +62,10 @@ void *dock_pool_take(struct dock_pool *p, size_t lang);
  * DOCK_POOL_QUIET_MS after the last is done, want() hands out no work:
  * making or removing a container (dockerd, containerd and runc: some
  * 100 ms of CPU) on the same cores slows the running job more than a
- * ready container saves the next one. A language whose jobs found none
- * ready (hurry) is refilled at once all the same, until full. */
+ * ready container saves the next one. A language whose last ready
+ * container was taken, or taken within DOCK_POOL_BURST_MS of the previous
+ * job's end (hurry), is refilled at once all the same, until full: a job
+ * that finds none makes its own, which costs it far more. */
 void dock_pool_begin(struct dock_pool *p);
 void dock_pool_end(struct dock_pool *p);
 

@@ -267,7 +267,7 @@ static void test_quiet_refill(void **st)
 	assert_int_equal(dock_pool_put(&p, 0, &items[0]), 0);
 	assert_int_equal(dock_pool_put(&p, 0, &items[1]), 0); /* full: calm */
 	assert_ptr_equal(dock_pool_take(&p, 0), &items[0]);
-	/* a job runs: the one short is not made meanwhile */
+	/* a job runs: the one short is not made meanwhile (one is left) */
 	assert_int_equal(dock_pool_want(&p, 30, &lang), -ETIMEDOUT);
 	assert_int_equal(dock_pool_bury(&p, &items[0]), 0);
 	assert_int_equal(dock_pool_want(&p, 30, &lang), -ETIMEDOUT); /* nor removed */
@@ -277,6 +277,18 @@ static void test_quiet_refill(void **st)
 	assert_int_equal(dock_pool_want(&p, 1000, &lang), -EAGAIN);
 	void *g[4];
 	assert_int_equal(dock_pool_graves(&p, g, 4), 1);
+	assert_int_equal(dock_pool_put(&p, 0, &items[2]), 0);
+	/* a job right after the last one's end (a burst): the container it
+	 * took is replaced at once, though one is left */
+	dock_pool_begin(&p);
+	assert_ptr_equal(dock_pool_take(&p, 0), &items[1]);
+	assert_int_equal(dock_pool_want(&p, 10, &lang), 0);
+	assert_int_equal(dock_pool_want(&p, 10, &lang), -ETIMEDOUT);
+	/* and so is the last one */
+	assert_ptr_equal(dock_pool_take(&p, 0), &items[2]);
+	assert_int_equal(dock_pool_want(&p, 10, &lang), 0);
+	assert_int_equal(dock_pool_want(&p, 10, &lang), -ETIMEDOUT);
+	dock_pool_end(&p);
 	dock_pool_close(&p, NULL, 0);
 	dock_pool_destroy(&p);
 }
