@@ -19,7 +19,8 @@ TARGETS = [
     ("py_per_test", "native per-test overhead, Python hello"),
     ("cpp_per_test", "native per-test overhead, trivial C++"),
     ("fixed_per_submission_daemon|fixed_per_submission", "native fixed cost per submission"),
-    ("docker_pooled|docker_runlet", "Docker, 10 Python tests per submission"),
+    ("docker_served", "Docker, 10 Python tests per submission, finding a ready warm container"),
+    ("docker_pooled|docker_runlet", "Docker, 10 Python tests per submission, back to back"),
     ("throughput", "throughput via runlet serve + RabbitMQ"),
     ("compile_serve|compile_run", "identical C++ resubmission"),
     ("daemon_rss", "daemon RSS, 10 000 jobs vs 100"),
@@ -28,7 +29,8 @@ CHART = [("py_per_test", "py per test"), ("cpp_per_test", "C++ per test"),
          ("py_per_test_par", "py per test, parallel"), ("cpp_per_test_par", "C++ per test, parallel"),
          ("fixed_per_submission_daemon", "fixed / subm. (daemon)"),
          ("fixed_per_submission", "fixed / subm. (one-shot)"),
-         ("docker_pooled", "docker: runlet, warm pool"), ("docker_runlet", "docker: runlet run"),
+         ("docker_served", "docker: serve, pool ready"),
+         ("docker_pooled", "docker: warm pool, back to back"), ("docker_runlet", "docker: runlet run"),
          ("docker_existing", "docker run (old)"), ("throughput", "throughput"),
          ("compile_serve", "resubmit (serve)"), ("compile_run", "resubmit (run)")]
 
@@ -124,6 +126,7 @@ def target_table(recs, ids):
         target_text = {
             "py_per_test": "≤ 1.10 × bare", "cpp_per_test": "≤ 1 ms over bare per test",
             "fixed_per_submission_daemon|fixed_per_submission": "≤ 5 ms over one bare exec",
+            "docker_served": "≤ 1.3 × bare (the existing way: 3.1 ×)",
             "docker_pooled|docker_runlet": "≤ 1.3 × bare (the existing way: 3.1 ×)",
             "throughput": "≥ 0.8 × the bare ceiling",
             "compile_serve|compile_run": "≤ 0.1 × the first",
@@ -131,7 +134,7 @@ def target_table(recs, ids):
         if hit is None:
             bench = {"py_per_test": "native_tests", "cpp_per_test": "native_tests",
                      "fixed_per_submission_daemon|fixed_per_submission": "native_submission",
-                     "docker_pooled|docker_runlet": "docker",
+                     "docker_served": "docker", "docker_pooled|docker_runlet": "docker",
                      "throughput": "throughput", "compile_serve|compile_run": "compile",
                      "daemon_rss": "memory"}[key]
             r = recs.get(bench)
