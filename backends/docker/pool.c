@@ -85,17 +85,16 @@ void *dock_pool_take(struct dock_pool *p, size_t lang)
 	return it;
 }
 
-/* Of the languages asked for twice, the one with the fewest ready or being
- * made (the first of those),
- * so that every language gets its first warm container before any gets
- * its second. */
-
 /* Under the lock: no job runs and none ended in the last QUIET ms. */
 static int quiet(const struct dock_pool *p, long now)
 {
 	return p->busy == 0 && now >= p->quiet_at;
 }
 
+/* Of the languages asked for twice, the one with the fewest ready or being
+ * made (the first of those), so that every language gets its first warm
+ * container before any gets its second; at a quiet moment, or a language
+ * in a hurry. */
 static int short_lang(struct dock_pool *p, size_t *lang)
 {
 	size_t best = p->size;

@@ -22,8 +22,8 @@ struct dock_pool_lang {
 	size_t n;
 	size_t making;  /* handed out by want(), not yet put or failed */
 	unsigned long asked; /* take() calls: refilled from the second on */
-	int hurry;      /* a take found none: refilled even while jobs run,
-			 * until full */
+	int hurry;      /* its last one was taken, or jobs came in a burst:
+			 * refilled even while jobs run, until full */
 };
 
 /* No job for this long: the refiller may work (see dock_pool_begin). */

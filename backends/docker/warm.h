@@ -83,8 +83,6 @@ struct dock_refill {
 /* Start the refiller for nlangs languages of size each. */
 int dock_refill_start(struct dock_refill *r, size_t nlangs, size_t size,
 		      char *err, size_t errlen);
-/* A ready container of lang whose stream is intact, or NULL. Broken ones
- * met on the way are removed (through c). */
 /* A job begins / is done (every execute(), warm or cold): the refiller
  * works between jobs (dock_pool_begin). No-ops without a pool. */
 void dock_refill_begin(struct dock_refill *r);
@@ -94,6 +92,8 @@ void dock_refill_end(struct dock_refill *r);
  * refiller is gone or full. The job's stream is closed at once. */
 void dock_refill_bury(struct dock_refill *r, struct dock_client *c,
 		      struct dock_warm *w);
+/* A ready container of lang whose stream is intact, or NULL. Broken ones
+ * met on the way are removed (through c). */
 struct dock_warm *dock_refill_take(struct dock_refill *r,
 				   struct dock_client *c, size_t lang);
 /* Stop refilling, remove every pooled container, free the pool. */
