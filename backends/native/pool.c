@@ -18,6 +18,8 @@
 #define POOL_CHECK_MS 500   /* how often idle sandboxes are checked */
 #define POOL_GRAVES 16      /* used sandboxes waiting for removal */
 #define POOL_QUIET_MS 5     /* no job for this long: the refill may work */
+#define POOL_BURST_MS 20    /* jobs closer than this to the last one's end */
+#define POOL_STREAM 2       /* ... so many times in a row: a stream */
 
 struct pool_lang {
 	unsigned long uses;                 /* execute() calls so far */
@@ -41,6 +43,9 @@ struct sbx_pool {
 	int started, stop;
 	unsigned busy;                      /* jobs in execute() */
 	uint64_t quiet_at;                  /* busy == 0 since quiet_at - QUIET */
+	uint64_t last_end;                  /* when a job was last done, 0 */
+	unsigned streak;                    /* jobs begun within BURST of the
+					     * previous end, in a row */
 	struct pool_lang *langs;            /* one per cfg->runners entry */
 	struct sbx_pooled graves[POOL_GRAVES]; /* used, cgroups to remove */
 	size_t ngraves;
@@ -218,7 +223,7 @@ static long needy(struct sbx_pool *p, uint64_t now, int quiet)
 	for (size_t i = 0; i < p->cfg->nrunners; i++) {
 		struct pool_lang *l = &p->langs[i];
 		if (l->uses < 2 || l->n >= p->size || now < l->retry_at ||
-		    !(quiet || l->hurry))
+		    !(quiet || l->hurry || p->streak >= POOL_STREAM))
 			continue;
 		if (best < 0 || l->n < p->langs[best].n)
 			best = (long)i;
@@ -292,7 +297,9 @@ static void *refill_main(void *arg)
 		 * against 2.6 ms, measured), so sandboxes are made when no
 		 * job has run for POOL_QUIET_MS (the next job of a burst
 		 * often comes right after: a broker round trip), or at once
-		 * for a language whose jobs outran its pool (hurry). */
+		 * for a language whose jobs outran its pool (hurry), or while
+		 * jobs come in a stream, each right after the last (no quiet
+		 * moment would come). */
 		now = sbx_now_ms();
 		quiet = p->busy == 0 && now >= p->quiet_at;
 		long i = needy(p, now, quiet);
@@ -340,6 +347,11 @@ void sbx_pool_begin(struct sbx_pool *p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->busy++;
+	uint64_t now = sbx_now_ms();
+	p->streak = p->last_end && now - p->last_end < POOL_BURST_MS
+			    ? p->streak + 1 : 0;
+	if (p->streak >= POOL_STREAM)
+		pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -351,7 +363,8 @@ void sbx_pool_used(struct sbx_pool *p, const struct cfg_runner *r)
 	pthread_mutex_lock(&p->lock);
 	if (p->busy)
 		p->busy--;
-	p->quiet_at = sbx_now_ms() + POOL_QUIET_MS;
+	p->last_end = sbx_now_ms();
+	p->quiet_at = p->last_end + POOL_QUIET_MS;
 	if (l)
 		l->uses++;
 	if (l && l->uses >= 2 && !p->started && !p->stop) {

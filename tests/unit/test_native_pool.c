@@ -262,6 +262,7 @@ static void test_refill_waits_for_quiet(void **s)
 	sbx_pool_begin(p);
 	sbx_pool_used(p, r); /* the second job: the refill thread starts */
 	assert_int_equal(ready_within(p, 2, 2000), 2);
+	usleep(50 * 1000); /* no stream of jobs (see test_refill_in_a_stream) */
 	sbx_pool_begin(p);
 	sbx_pool_begin(p);
 	assert_true(sbx_pool_take(p, r, 1, 1, &a));
@@ -285,6 +286,37 @@ static void test_refill_waits_for_quiet(void **s)
 	sbx_pool_bury(p, &b);
 	sbx_pool_used(p, r);
 	sbx_pool_used(p, r);
+	sbx_pool_used(p, r);
+	sbx_pool_close(p);
+}
+
+/* A job that follows the previous one at once (a resubmission) still finds
+ * the refill waiting; the third in such a row (a stream: no quiet moment
+ * will come) has its sandbox replaced while it runs. */
+static void test_refill_in_a_stream(void **s)
+{
+	struct sbx_pool *p;
+	struct sbx_pooled a;
+	const struct cfg_runner *r = tp_runner();
+	assert_int_equal(sbx_pool_open(tp_cfg(), 2, fake_make, NULL, &p), 0);
+	sbx_pool_begin(p);
+	sbx_pool_used(p, r);
+	sbx_pool_begin(p);
+	sbx_pool_used(p, r);
+	assert_int_equal(ready_within(p, 2, 2000), 2);
+	usleep(50 * 1000);
+	sbx_pool_begin(p); /* after a pause */
+	sbx_pool_used(p, r);
+	sbx_pool_begin(p); /* right after: the second in a row */
+	assert_true(sbx_pool_take(p, r, 1, 1, &a));
+	usleep(100 * 1000);
+	assert_int_equal(sbx_pool_ready(p, r), 1);
+	sbx_pool_bury(p, &a);
+	sbx_pool_used(p, r);
+	sbx_pool_begin(p); /* the third: a stream */
+	assert_true(sbx_pool_take(p, r, 1, 1, &a));
+	assert_int_equal(ready_within(p, 2, 2000), 2); /* while it runs */
+	sbx_pool_bury(p, &a);
 	sbx_pool_used(p, r);
 	sbx_pool_close(p);
 }
@@ -354,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_close_leaves_nothing),
 		cmocka_unit_test(test_concurrent_takes),
 		cmocka_unit_test(test_refill_waits_for_quiet),
+		cmocka_unit_test(test_refill_in_a_stream),
 		cmocka_unit_test(test_dynmods_hierarchy),
 		cmocka_unit_test(test_pool_holds_fast_moves),
 	};
