@@ -55,35 +55,17 @@ def bare_compile(wd, nonce):
 
 class ServePath:
     def __init__(self, wd, url):
-        self.n = mq.Names("compile")
-        cfg = mq.write_config(wd, self.n, 2)
-        self.cl = mq.Client(url, self.n)
-        self.cl.cleanup()
-        self.cl.declare()
-        self.cl.consume()
-        self.d = mq.Daemon(url, cfg, ["--workers", "2"], tag="compile")
-        if not self.d.wait_log("event=connected"):
-            raise bl.FloorError(f"runlet serve did not connect:\n{self.d.tail()}")
+        n = mq.Names("compile")
+        self.s = mq.Session(url, n, mq.write_config(wd, n, 2), "compile")
         self.k = 0
 
     def submit(self, nonce):
         self.k += 1
-        want = len(self.cl.got) + 1
-        t0 = time.monotonic()
-        self.cl.publish(bl.job("cpp", source(nonce), ["5\n"], ["5"], student_id=self.k),
-                        f"c-{nonce}-{self.k}")
-        if not self.cl.wait(want, 120):
-            raise bl.FloorError(f"no result in 120 s:\n{self.d.tail()}")
-        t, body = self.cl.got[-1]
-        if body.get("status") != "OK":
-            raise bl.FloorError(f"serve compile: status {body.get('status')}: "
-                                f"{body.get('err_msg')}")
-        return t - t0
+        return self.s.submit(bl.job("cpp", source(nonce), ["5\n"], ["5"], student_id=self.k),
+                             f"c-{nonce}-{self.k}", "serve compile")
 
     def close(self):
-        self.d.stop()
-        self.cl.cleanup()
-        self.cl.close()
+        self.s.close()
 
 
 def measure(wd):

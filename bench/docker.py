@@ -76,26 +76,11 @@ class Served:
     """A long-lived `runlet serve` on the docker backend with a warm pool."""
 
     def __init__(self, wd, url, job):
-        self.n = mq.Names("docker")
-        cfg = bl.bench_config(wd, base=bl.CONFIG_LOCAL, name="config-served.yaml", extra=f"""
-backend: docker
-docker:
-  pool_size: 2
-broker:
-  queue: {self.n.queue}
-  dead_letter_exchange: {self.n.dlx}
-  dead_letter_queue: {self.n.dlq}
-  results_queue: {self.n.results}
-  workers: 2
-""")
+        n = mq.Names("docker")
+        cfg = mq.write_config(wd, n, 2, base=bl.CONFIG_LOCAL,
+                              extra="\nbackend: docker\ndocker:\n  pool_size: 2\n")
+        self.s = mq.Session(url, n, cfg, "docker")
         self.job = job
-        self.cl = mq.Client(url, self.n)
-        self.cl.cleanup()
-        self.cl.declare()
-        self.cl.consume()
-        self.d = mq.Daemon(url, cfg, ["--workers", "2"], tag="docker")
-        if not self.d.wait_log("event=connected"):
-            raise bl.FloorError(f"runlet serve did not connect:\n{self.d.tail()}")
         self.k = 0
 
     def submit(self):
@@ -103,21 +88,11 @@ broker:
         # refiller waits for a quiet moment, then takes some 100-200 ms)
         time.sleep(0.5)
         self.k += 1
-        want = len(self.cl.got) + 1
-        t0 = time.monotonic()
-        self.cl.publish(dict(self.job, student_id=self.k), f"dk-{self.k}")
-        if not self.cl.wait(want, 120):
-            raise bl.FloorError(f"no result in 120 s:\n{self.d.tail()}")
-        t, body = self.cl.got[-1]
-        if body.get("status") != "OK":
-            raise bl.FloorError(f"served docker job: status {body.get('status')}: "
-                                f"{body.get('err_msg')}")
-        return t - t0
+        return self.s.submit(dict(self.job, student_id=self.k), f"dk-{self.k}",
+                             "served docker job")
 
     def close(self):
-        self.d.stop()
-        self.cl.cleanup()
-        self.cl.close()
+        self.s.close()
 
 
 def run():

@@ -58,10 +58,10 @@ class Names:
         self.results = p + "results"
 
 
-def write_config(wd, n, workers):
-    """The benchmark copy of config.yaml (bl.bench_config) plus a broker
+def write_config(wd, n, workers, base=bl.CONFIG, extra=""):
+    """The benchmark copy of base (bl.bench_config) plus extra and a broker
     section naming n's queues."""
-    return bl.bench_config(wd, name=f"config-{n.queue}.yaml", extra=f"""
+    return bl.bench_config(wd, base=base, name=f"config-{n.queue}.yaml", extra=extra + f"""
 broker:
   queue: {n.queue}
   dead_letter_exchange: {n.dlx}
@@ -208,3 +208,35 @@ class Daemon:
 
     def tail(self, n=20):
         return "\n".join(self.text().splitlines()[-n:])
+
+
+class Session:
+    """`runlet serve` with config on n's queues and a client of its own,
+    for submissions timed one at a time (publish to result)."""
+
+    def __init__(self, url, n, config, tag, workers=2):
+        self.cl = Client(url, n)
+        self.cl.cleanup()
+        self.cl.declare()
+        self.cl.consume()
+        self.d = Daemon(url, config, ["--workers", str(workers)], tag=tag)
+        if not self.d.wait_log("event=connected"):
+            raise bl.FloorError(f"runlet serve did not connect:\n{self.d.tail()}")
+
+    def submit(self, body, message_id, what, timeout=120):
+        """Seconds from publishing body to its result arriving; FloorError
+        when none comes or its status is not OK (what names it)."""
+        want = len(self.cl.got) + 1
+        t0 = time.monotonic()
+        self.cl.publish(body, message_id)
+        if not self.cl.wait(want, timeout):
+            raise bl.FloorError(f"no result in {timeout} s:\n{self.d.tail()}")
+        t, res = self.cl.got[-1]
+        if res.get("status") != "OK":
+            raise bl.FloorError(f"{what}: status {res.get('status')}: {res.get('err_msg')}")
+        return t - t0
+
+    def close(self):
+        self.d.stop()
+        self.cl.cleanup()
+        self.cl.close()
