@@ -14,6 +14,7 @@
 #include "runner/child.h"
 #include "runner/io.h"
 #include "runner/kill.h"
+#include "runner/oomwatch.h"
 #include "runner/util.h"
 
 #define EX_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -203,6 +204,10 @@ int ex_run(struct ex_env *env, const struct ex_step *st, const char *in,
 			return rc;
 		cg = &cgs;
 	}
+	/* docker: the container's cgroup is the step's (oomwatch.h) */
+	uint64_t ooms_before = 0;
+	int watch = !cg && env->oom_fd >= 0 &&
+		    ow_count(env->oom_fd, &ooms_before) == 0;
 	if ((rc = make_pipe(p_in, 1)) < 0 || (rc = make_pipe(p_out, 0)) < 0 ||
 	    (rc = make_pipe(p_err, 0)) < 0 || (rc = make_pipe(p_rep, 0)) < 0 ||
 	    (cg && (rc = make_pipe(p_go, 1)) < 0)) {
@@ -284,6 +289,9 @@ int ex_run(struct ex_env *env, const struct ex_step *st, const char *in,
 	}
 	uint64_t peak_kb = 0;
 	int have_peak = 0, oom = 0;
+	uint64_t ooms_after;
+	if (watch && ow_count(env->oom_fd, &ooms_after) == 0)
+		oom = ooms_after > ooms_before;
 	if (cg) {
 		cg_step_stats(cg, &peak_kb, &have_peak, &oom);
 		cg = NULL;

@@ -26,6 +26,7 @@ struct ex_env {
 	gid_t gid;                        /* (gid_t)-1: keep */
 	const struct sock_fprog *seccomp; /* NULL: no filter */
 	struct cg_conf cg;
+	int oom_fd;                       /* oomwatch.h counter, -1: none */
 	int close_fallback_max;
 	unsigned seq;                     /* steps so far, names cgroups */
 	unsigned par_test;                /* parallel worker: 1 + the index of

@@ -46,6 +46,7 @@
 #include "runner/files.h"
 #include "runner/kill.h"
 #include "runner/memwait.h"
+#include "runner/oomwatch.h"
 #include "runner/par.h"
 #include "runner/plan_load.h"
 #include "runner/report.h"
@@ -167,6 +168,11 @@ static int setup(struct runner *r, int plan_fd)
 	r->env.cg = (struct cg_conf){r->plan.cg_v2, r->plan.cg_mem,
 				     r->plan.cg_pids, r->plan.cg_cpu, 0};
 	cg_conf_probe(&r->env.cg);
+	if (r->plan.oomwatch && !cg_enabled(&r->env.cg) &&
+	    (r->env.oom_fd = ow_open()) >= 0 && rp_oomwatch(&r->out) < 0) {
+		snprintf(r->err, sizeof(r->err), "cannot write to stdout");
+		return -EPIPE;
+	}
 	return 0;
 }
 
@@ -242,6 +248,7 @@ int main(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.out.fd = 1;
 	r.env.sig_fd = -1;
+	r.env.oom_fd = -1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--plan") == 0 && i + 1 < argc) {
 			plan_path = argv[++i];
@@ -289,6 +296,8 @@ fail:
 done:
 	if (plan_fd > 0)
 		close(plan_fd);
+	if (r.env.oom_fd >= 0)
+		close(r.env.oom_fd);
 	rp_close(&r.out);
 	sf_free(&r.filter);
 	blob_free(&r.env.out);

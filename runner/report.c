@@ -27,6 +27,11 @@ int rp_outcome(struct rp_out *r, const struct wire_outcome *o)
 	return flush(r, wire_outcome_encode(o, &r->buf));
 }
 
+int rp_oomwatch(struct rp_out *r)
+{
+	return flush(r, wire_put_str(&r->buf, "oomwatch", "1"));
+}
+
 int rp_await(struct rp_out *r, uint64_t bytes)
 {
 	return flush(r, wire_put_u64(&r->buf, "await", bytes));

@@ -15,6 +15,8 @@ int rp_header(struct rp_out *r);
 int rp_outcome(struct rp_out *r, const struct wire_outcome *o);
 /* The "await" record after the compile outcome (runner/memwait.h). */
 int rp_await(struct rp_out *r, uint64_t bytes);
+/* Before any outcome: each outcome's oom is the runner's (oomwatch.h). */
+int rp_oomwatch(struct rp_out *r);
 int rp_error(struct rp_out *r, const char *msg);
 int rp_end(struct rp_out *r);
 void rp_close(struct rp_out *r);

@@ -17,9 +17,11 @@
  *   parallel <n>  (optional: run up to n tests at once; default 1)
  *   emit "1"      (optional: after a successful compile, send back every
  *                  regular file it left at the top of workdir)
+ *   await_mem <bytes>, oomwatch "1"  (optional, docker: see the fields)
  *   end ""
  * Result (runner -> backend, on the runner's stdout), written as it happens:
  *   result "1";
+ *   oomwatch "1"  (when the plan asked and the runner can: see oomwatch.h)
  *   outcome "compile"|<test num>, then
  *     status exit signal cpu_ms wall_ms mem_kb oom out out_trunc err err_trunc note
  *     artifact <name> / amode <octal> / adata <bytes>   (repeated; compile
@@ -124,6 +126,9 @@ struct wire_plan {
 			     * an "await" record and start no test before the
 			     * sandbox's memory limit is at most this many
 			     * bytes (runner/memwait.h) */
+	int oomwatch;    /* 1 (docker): steps without a cgroup of their own
+			  * read the OOM kills of the runner's cgroup
+			  * (runner/oomwatch.h) */
 };
 
 /* Most a runner sends back of a compile's artifacts, in all. */
@@ -174,6 +179,8 @@ struct wire_result {
 	size_t ntests;
 	char *error;  /* owned or NULL: runner-level failure */
 	int complete; /* saw "end" */
+	int oom_watched; /* saw "oomwatch": every outcome's oom is the runner's
+			  * own finding (plan oomwatch) */
 };
 
 int wire_plan_encode(const struct wire_plan *p, struct wire_buf *out);

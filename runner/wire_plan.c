@@ -73,6 +73,8 @@ int wire_plan_encode(const struct wire_plan *p, struct wire_buf *out)
 		rc = wire_put_str(out, "emit", "1");
 	if (rc == 0 && p->await_mem)
 		rc = wire_put_u64(out, "await_mem", p->await_mem);
+	if (rc == 0 && p->oomwatch)
+		rc = wire_put_str(out, "oomwatch", "1");
 	if (rc == 0)
 		rc = wire_put_str(out, "end", "");
 	return rc ? -ENOMEM : 0;
@@ -221,6 +223,9 @@ int wire_plan_decode(const char *buf, size_t len, struct wire_plan *p,
 			rc = wire_parse_u64(v, vl, &p->parallel);
 		} else if (strcmp(tag, "await_mem") == 0) {
 			rc = wire_parse_u64(v, vl, &p->await_mem);
+		} else if (strcmp(tag, "oomwatch") == 0) {
+			rc = wire_parse_u64(v, vl, &u);
+			p->oomwatch = u != 0;
 		} else if (strcmp(tag, "emit") == 0) {
 			rc = wire_parse_u64(v, vl, &u);
 			p->emit = u != 0;

@@ -178,6 +178,9 @@ int wire_result_decode(const char *buf, size_t len, struct wire_result *res,
 			break;
 		} else if (strcmp(tag, "await") == 0) {
 			cur = NULL; /* the compile outcome is whole (memwait.h) */
+		} else if (strcmp(tag, "oomwatch") == 0 && !cur &&
+			   !res->has_compile && !res->ntests) {
+			res->oom_watched = 1;
 		} else if (cur) {
 			rc = outcome_field(cur, tag, v, vl);
 		} else {

@@ -111,6 +111,11 @@ static void scan(struct dock_collect *c)
 			       (tl == 3 && memcmp(tag, "end", 3) == 0) ||
 			       (tl == 5 && memcmp(tag, "await", 5) == 0) ||
 			       (tl == 5 && memcmp(tag, "error", 5) == 0);
+		if (tl == 3 && memcmp(tag, "end", 3) == 0)
+			c->ended = 1;
+		else if (tl == 8 && memcmp(tag, "oomwatch", 8) == 0 &&
+			 c->open == SIZE_MAX)
+			c->oom_watched = 1;
 		if (boundary) {
 			if (c->open != SIZE_MAX && c->progress && !c->held &&
 			    !c->open_emitted)

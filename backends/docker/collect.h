@@ -30,6 +30,9 @@ struct dock_collect {
 	int need_artifact;     /* the plan asks for the compile's artifact:
 				* that outcome ends with its artifact record */
 	int malformed;         /* a record could not be framed */
+	int ended;             /* the runner's end record is in */
+	int oom_watched;       /* the runner said "oomwatch": it found the
+				* OOM kills itself (runner/oomwatch.h) */
 	int held;              /* stopped streaming (an outcome may change) */
 	size_t out_limit;      /* more stdout than this is refused */
 	void (*progress)(void *arg, const struct wire_outcome *o);

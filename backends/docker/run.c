@@ -73,6 +73,8 @@ int dock_run_pump(struct dock_client *c, const char *id, uint64_t deadline_ms,
 		rc = pump(src, wait > 20 ? 20 : wait, err, errlen);
 		if (rc == 1)
 			break;
+		if (rc == 0 && sc->stop_at_end && sc->col.ended)
+			return 0; /* the runner said all it will */
 		if (rc == 0 && sc->col.out.len == before)
 			dock_collect_idle(&sc->col);
 		if (run_mem && sc->col.compile_done) {

@@ -18,6 +18,8 @@ struct dock_sink {
 	struct dock_demux dm;
 	struct dock_collect col;
 	int rc;
+	int stop_at_end; /* dock_run_pump returns at the runner's end record,
+			  * not when the stream closes (the container's exit) */
 };
 
 /* A dock_sink_fn (http.h) feeding the demuxer and collector. */

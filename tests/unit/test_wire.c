@@ -31,6 +31,7 @@ static void full_plan(struct wire_plan *p, size_t ntests)
 	p->cg_cpu = strdup("/sys/fs/cgroup/cpuacct/runlet");
 	p->cg_v2 = 0;
 	p->await_mem = 64u << 20;
+	p->oomwatch = 1;
 	p->nfiles = 2;
 	p->files = calloc(2, sizeof(*p->files));
 	p->files[0].path = strdup("main.py");
@@ -101,6 +102,7 @@ static void roundtrip(size_t ntests)
 	assert_string_equal(q.cg_cpu, p.cg_cpu);
 	assert_int_equal(q.cg_v2, 0);
 	assert_int_equal(q.await_mem, 64u << 20);
+	assert_int_equal(q.oomwatch, 1);
 	assert_int_equal(q.nfiles, 2);
 	for (size_t i = 0; i < 2; i++) {
 		assert_string_equal(q.files[i].path, p.files[i].path);
@@ -342,6 +344,28 @@ static void test_result_roundtrip(void **state)
 	wire_buf_free(&b);
 }
 
+/* "oomwatch" before the first outcome says the runner found the OOM
+ * kills itself; anywhere else it is malformed. */
+static void test_result_oomwatch(void **state)
+{
+	struct wire_result r;
+	char err[256];
+	const char *s = "result 1\n1\noomwatch 1\n1\noutcome 1\n1\noom 1\n1\nend 0\n\n";
+	assert_int_equal(wire_result_decode(s, strlen(s), &r, err, sizeof(err)), 0);
+	assert_true(r.oom_watched);
+	assert_true(r.complete);
+	assert_int_equal(r.ntests, 1);
+	assert_int_equal(r.tests[0].oom, 1);
+	wire_result_free(&r);
+	s = "result 1\n1\noutcome 1\n1\noom 1\n0\nend 0\n\n";
+	assert_int_equal(wire_result_decode(s, strlen(s), &r, err, sizeof(err)), 0);
+	assert_false(r.oom_watched);
+	wire_result_free(&r);
+	s = "result 1\n1\noutcome 1\n1\noomwatch 1\n1\nend 0\n\n";
+	assert_int_equal(wire_result_decode(s, strlen(s), &r, err, sizeof(err)), -EPROTO);
+	wire_result_free(&r);
+}
+
 static void test_result_error_and_incomplete(void **state)
 {
 	struct wire_result r;
@@ -469,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_plan_malformed),
 		cmocka_unit_test(test_reader_limits),
 		cmocka_unit_test(test_result_roundtrip),
+		cmocka_unit_test(test_result_oomwatch),
 		cmocka_unit_test(test_result_error_and_incomplete),
 		cmocka_unit_test(test_artifacts_roundtrip),
 		cmocka_unit_test(test_strv),
