@@ -216,14 +216,21 @@ static void empty_graves(struct sbx_pool *p)
 	}
 }
 
+/* Under the lock: no job runs and none ended in the last QUIET ms. */
+static int quiet(const struct sbx_pool *p, uint64_t now)
+{
+	return p->busy == 0 && now >= p->quiet_at;
+}
+
 /* Under the lock: the language most in need of a sandbox, or -1. */
-static long needy(struct sbx_pool *p, uint64_t now, int quiet)
+static long needy(struct sbx_pool *p, uint64_t now)
 {
 	long best = -1;
+	int q = quiet(p, now) || p->streak >= POOL_STREAM;
 	for (size_t i = 0; i < p->cfg->nrunners; i++) {
 		struct pool_lang *l = &p->langs[i];
 		if (l->uses < 2 || l->n >= p->size || now < l->retry_at ||
-		    !(quiet || l->hurry || p->streak >= POOL_STREAM))
+		    !(q || l->hurry))
 			continue;
 		if (best < 0 || l->n < p->langs[best].n)
 			best = (long)i;
@@ -273,11 +280,9 @@ static void *refill_main(void *arg)
 		p->on_start(p->arg);
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
-		uint64_t now = sbx_now_ms();
-		int quiet = p->busy == 0 && now >= p->quiet_at;
 		/* used sandboxes wait for a quiet moment too, unless so many
 		 * wait that the next would be removed on a job's path */
-		if (quiet || p->ngraves >= POOL_GRAVES / 2)
+		if (quiet(p, sbx_now_ms()) || p->ngraves >= POOL_GRAVES / 2)
 			empty_graves(p);
 		for (size_t i = 0; i < p->cfg->nrunners; i++) {
 			size_t nd = collect_dead(&p->langs[i], dead, 0);
@@ -300,9 +305,8 @@ static void *refill_main(void *arg)
 		 * for a language whose jobs outran its pool (hurry), or while
 		 * jobs come in a stream, each right after the last (no quiet
 		 * moment would come). */
-		now = sbx_now_ms();
-		quiet = p->busy == 0 && now >= p->quiet_at;
-		long i = needy(p, now, quiet);
+		uint64_t now = sbx_now_ms();
+		long i = needy(p, now);
 		if (i < 0) {
 			timed_wait(p, !p->busy && now < p->quiet_at
 					      ? (unsigned)(p->quiet_at - now)

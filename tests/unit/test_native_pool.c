@@ -123,11 +123,8 @@ static void test_pooled_runs_plan(void **s)
  * each has its own pid namespace. */
 static void test_no_sharing(void **s)
 {
-	void *st = tp_open_pool("2", tp_probe());
+	void *st = tp_open_warm("2", tp_probe(), "noop", 2);
 	char a[8192], b[8192], va[256], vb[256];
-	tp_run_mode(st, "noop", NULL, 0);
-	tp_run_mode(st, "noop", NULL, 0);
-	tp_wait_ready(st, 2);
 	tp_run_mode(st, "report", a, sizeof(a));
 	tp_run_mode(st, "report", b, sizeof(b));
 	assert_string_equal(tp_field(a, "seen_before=", va, sizeof(va)), "no");
@@ -144,12 +141,9 @@ static void test_no_sharing(void **s)
  * jobs keep running. */
 static void test_idle_killed_replaced(void **s)
 {
-	void *st = tp_open_pool("2", tp_probe());
+	void *st = tp_open_warm("2", tp_probe(), "noop", 2);
 	struct sbx_pool *p = sbx_native_pool(st);
 	pid_t pids[SBX_POOL_MAX], now[SBX_POOL_MAX];
-	tp_run_mode(st, "noop", NULL, 0);
-	tp_run_mode(st, "noop", NULL, 0);
-	tp_wait_ready(st, 2);
 	assert_int_equal(sbx_pool_pids(p, tp_runner(), pids, SBX_POOL_MAX), 2);
 	assert_int_equal(kill(pids[0], SIGKILL), 0);
 	assert_int_equal(kill(pids[1], SIGKILL), 0);
@@ -200,11 +194,8 @@ static void test_killed_at_take(void **s)
 /* close() kills and reaps every ready sandbox and removes its cgroups. */
 static void test_close_leaves_nothing(void **s)
 {
-	void *st = tp_open_pool("3", tp_probe());
+	void *st = tp_open_warm("3", tp_probe(), "noop", 3);
 	pid_t pids[SBX_POOL_MAX];
-	tp_run_mode(st, "noop", NULL, 0);
-	tp_run_mode(st, "noop", NULL, 0);
-	tp_wait_ready(st, 3);
 	size_t n = sbx_pool_pids(sbx_native_pool(st), tp_runner(), pids, SBX_POOL_MAX);
 	assert_int_equal(n, 3);
 	native_backend_ops.close(st);
@@ -354,12 +345,9 @@ static void *worker(void *arg)
  * sandbox (none sees an earlier job's file). */
 static void test_concurrent_takes(void **s)
 {
-	void *st = tp_open_pool("4", tp_probe());
+	void *st = tp_open_warm("4", tp_probe(), "noop", 4);
 	static struct worker_arg w[NTHREADS];
 	pthread_t t[NTHREADS];
-	tp_run_mode(st, "noop", NULL, 0);
-	tp_run_mode(st, "noop", NULL, 0);
-	tp_wait_ready(st, 4);
 	for (int i = 0; i < NTHREADS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].st = st;

@@ -25,10 +25,7 @@
  * user, seccomp and capabilities are as without the pool. */
 static void test_real_runner_pooled(void **s)
 {
-	void *st = tp_open_pool("2", tp_real_runner());
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_wait_ready(st, 2);
+	void *st = tp_open_warm("2", tp_real_runner(), "/bin/true", 2);
 	struct wire_plan p;
 	struct wire_result res;
 	char err[1024];
@@ -65,11 +62,8 @@ static void test_real_runner_pooled(void **s)
  * in /dev/shm) dies or vanishes with it: the next job sees none of it. */
 static void test_leftovers_die(void **s)
 {
-	void *st = tp_open_pool("2", tp_real_runner());
+	void *st = tp_open_warm("2", tp_real_runner(), "/bin/true", 2);
 	char out[8192];
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_wait_ready(st, 2);
 	tp_run_sh(st, "echo hi > /dev/shm/left && echo wrote; "
 		   "(setsid sleep 987655 &); echo done", 0, out, sizeof(out));
 	assert_non_null(strstr(out, "wrote"));
@@ -87,12 +81,9 @@ static void test_leftovers_die(void **s)
  * one of its own; the ready ones stay. */
 static void test_bigger_job_not_pooled(void **s)
 {
-	void *st = tp_open_pool("2", tp_real_runner());
+	void *st = tp_open_warm("2", tp_real_runner(), "/bin/true", 2);
 	pid_t pids[SBX_POOL_MAX];
 	char out[8192];
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_wait_ready(st, 2);
 	assert_int_equal(sbx_pool_pids(sbx_native_pool(st), tp_runner(), pids,
 				       SBX_POOL_MAX), 2);
 	tp_run_sh(st, "echo big", 512 * 1024, out, sizeof(out));
@@ -107,13 +98,10 @@ static void test_bigger_job_not_pooled(void **s)
  * job limit is MLE (the language allows 64 MB, the pooled cgroup more). */
 static void test_job_limits_from_plan(void **s)
 {
-	void *st = tp_open_pool("2", tp_real_runner());
+	void *st = tp_open_warm("2", tp_real_runner(), "/bin/true", 2);
 	pid_t pids[SBX_POOL_MAX];
 	char out[8192];
 	const char *eat = "exec python3 -c 'x = bytearray(100 << 20); print(len(x))'";
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_wait_ready(st, 2);
 	assert_int_equal(sbx_pool_pids(sbx_native_pool(st), tp_runner(), pids,
 				       SBX_POOL_MAX), 2);
 	int pooled = tp_run_sh(st, eat, 32 * 1024, out, sizeof(out));
@@ -181,11 +169,8 @@ static void latency_of(const char *what, const char *runner_path,
  * bytes of one: a program printing them is judged in full. */
 static void test_end_record_in_output(void **s)
 {
-	void *st = tp_open_pool("2", tp_real_runner());
+	void *st = tp_open_warm("2", tp_real_runner(), "/bin/true", 2);
 	char out[8192];
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_wait_ready(st, 2);
 	int rc = tp_run_sh(st, "printf 'end 0\\n\\n'; sleep 0.05; echo after", 0,
 			   out, sizeof(out));
 	assert_int_equal(rc, RUNLET_EXIT_EXITED);
@@ -217,14 +202,11 @@ static long nice_of(const char *stat_path)
  * run the submission at runlet's own. */
 static void test_pooled_job_at_runlet_priority(void **s)
 {
-	void *st = tp_open_pool("2", tp_real_runner());
+	void *st = tp_open_warm("2", tp_real_runner(), "/bin/true", 2);
 	char out[8192], path[64];
 	errno = 0;
 	long mine = getpriority(PRIO_PROCESS, 0);
 	assert_int_equal(errno, 0);
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_run_mode(st, "/bin/true", NULL, 0);
-	tp_wait_ready(st, 2);
 	int lowered = 0;
 	DIR *d = opendir("/proc/self/task");
 	struct dirent *e;

@@ -129,6 +129,16 @@ void *tp_open_pool(const char *size, const char *runner_path)
 	return st;
 }
 
+void *tp_open_warm(const char *size, const char *runner_path, const char *mode,
+		   unsigned n)
+{
+	void *st = tp_open_pool(size, runner_path);
+	tp_run_mode(st, mode, NULL, 0);
+	tp_run_mode(st, mode, NULL, 0);
+	tp_wait_ready(st, n);
+	return st;
+}
+
 /* Wait until the pool holds n ready sandboxes of the runner. */
 void tp_wait_ready(void *st, unsigned n)
 {

@@ -34,6 +34,10 @@ int tp_run_sh(void *st, const char *script, uint64_t mem_kb, char *out,
 	      size_t outlen);
 /* Open the backend with RUNLET_NATIVE_POOL=size. */
 void *tp_open_pool(const char *size, const char *runner_path);
+/* tp_open_pool, then two jobs of mode (a language's pool starts with its
+ * second), then wait for n ready sandboxes. */
+void *tp_open_warm(const char *size, const char *runner_path, const char *mode,
+		   unsigned n);
 /* Wait until the pool holds n ready sandboxes of the runner. */
 void tp_wait_ready(void *st, unsigned n);
 /* Alive and not a zombie. */
