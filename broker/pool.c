@@ -14,6 +14,7 @@ struct mq_pool {
 	struct mq_job *queue_head, *queue_tail; /* waiting */
 	struct mq_job *done_head, *done_tail;   /* finished */
 	unsigned pending;                       /* submitted - taken back */
+	unsigned idle;                          /* workers waiting for a job */
 	int stopping;
 	int efd;
 	mq_judge_fn fn;
@@ -50,8 +51,10 @@ static void *worker(void *arg)
 	for (;;) {
 		struct mq_job *j;
 
+		p->idle++;
 		while (p->queue_head == NULL && !p->stopping)
 			pthread_cond_wait(&p->cv, &p->mu);
+		p->idle--;
 		if (p->queue_head == NULL)
 			break;
 		j = p->queue_head;
@@ -147,13 +150,26 @@ struct mq_job *mq_pool_take_done(struct mq_pool *p)
 	return j;
 }
 
+/* A worker waiting on the condition variable takes the queue's head as
+ * soon as it gets the mutex back, so the first p->idle queued jobs are as
+ * good as started: they stay. The rest are handed back. */
 struct mq_job *mq_pool_take_queued(struct mq_pool *p)
 {
-	struct mq_job *j;
+	struct mq_job *keep_tail = NULL, *j;
+	unsigned keep;
 
 	pthread_mutex_lock(&p->mu);
 	j = p->queue_head;
-	p->queue_head = p->queue_tail = NULL;
+	for (keep = 0; keep < p->idle && j != NULL; keep++) {
+		keep_tail = j;
+		j = j->next;
+	}
+	if (keep_tail != NULL) {
+		keep_tail->next = NULL;
+		p->queue_tail = keep_tail;
+	} else {
+		p->queue_head = p->queue_tail = NULL;
+	}
 	p->pending -= count(j);
 	pthread_mutex_unlock(&p->mu);
 	return j;

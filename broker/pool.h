@@ -63,7 +63,9 @@ int mq_pool_fd(const struct mq_pool *p);
 void mq_pool_submit(struct mq_pool *p, struct mq_job *j);
 /* Every finished job, in completion order (NULL if none); clears the fd. */
 struct mq_job *mq_pool_take_done(struct mq_pool *p);
-/* Jobs not yet started, taken back (NULL if none). */
+/* Jobs no worker will start, taken back (NULL if none): those queued
+ * beyond the workers that are idle now (an idle worker's job counts as
+ * started; it is judged and comes back through mq_pool_take_done). */
 struct mq_job *mq_pool_take_queued(struct mq_pool *p);
 /* Jobs submitted and not yet taken back as done. */
 unsigned mq_pool_pending(struct mq_pool *p);

@@ -58,8 +58,9 @@
  * one whose result was already confirmed is acked at once (a tombstone
  * remembers it for 10 minutes); anything else is judged again.
  *
- * Stopping. SIGTERM/SIGINT: basic.cancel, give back jobs not yet started
- * (nack, requeue), wait up to broker.drain_timeout for the running ones to
+ * Stopping. SIGTERM/SIGINT: basic.cancel, give back jobs no worker will
+ * start (nack, requeue; mq_pool_take_queued leaves those an idle worker is
+ * about to take), wait up to broker.drain_timeout for the running ones to
  * be judged, published, confirmed and acked, then close and exit 0. At the
  * deadline (or at a second signal) what is still running is nacked with
  * requeue and left behind; the process exits without waiting for it.

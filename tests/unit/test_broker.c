@@ -371,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_declare_args),
 		cmocka_unit_test(test_pool_all_done),
 		cmocka_unit_test(test_pool_take_queued),
+		cmocka_unit_test(test_pool_idle_worker_keeps_job),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

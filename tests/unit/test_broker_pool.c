@@ -1,5 +1,6 @@
 /* Unit tests of broker/pool.c: every job comes back exactly once through
- * the done list and its eventfd; jobs not yet started can be taken back. */
+ * the done list and its eventfd; jobs no worker will start can be taken
+ * back, and a job an idle worker is about to take is not. */
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -122,5 +123,74 @@ void test_pool_take_queued(void **state)
 		}
 	}
 	assert_int_equal(mq_pool_pending(p), 0);
+	mq_pool_stop(p);
+}
+
+static unsigned wait_done(struct mq_pool *p, unsigned want)
+{
+	unsigned done = 0;
+
+	while (done < want) {
+		struct pollfd pfd = {.fd = mq_pool_fd(p), .events = POLLIN};
+		struct mq_job *j, *next;
+
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		for (j = mq_pool_take_done(p); j != NULL; j = next) {
+			next = j->next;
+			done++;
+			mq_job_free(j);
+		}
+	}
+	return done;
+}
+
+/* A job handed to an idle worker counts as started even before that
+ * worker has woken: taking the queue back right after the submit must
+ * leave it (the drain then waits for its result instead of requeueing a
+ * job that is already running). Repeated, since the worker usually wins. */
+void test_pool_idle_worker_keeps_job(void **state)
+{
+	struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+	struct mq_pool *p = NULL;
+
+	assert_int_equal(mq_pool_start(2, fake_judge, &g, &p), 0);
+	/* a worker appends to the done list and goes idle in one critical
+	 * section: once a job is back, its worker waits again. A first job
+	 * for each (held at the gate until both have one), then, so that both
+	 * are known to be waiting. */
+	mq_pool_submit(p, mkjob(0));
+	mq_pool_submit(p, mkjob(1));
+	pthread_mutex_lock(&g.mu);
+	while (g.entered < 2)
+		pthread_cond_wait(&g.cv, &g.mu);
+	g.open = 1;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mu);
+	wait_done(p, 2);
+	for (int round = 0; round < 300; round++) {
+		struct mq_job *j, *next;
+		unsigned back = 0;
+
+		/* workers that take a job stop at the closed gate, so with
+		 * k taken, 2 - k are idle and 3 - k queued: one is extra */
+		pthread_mutex_lock(&g.mu);
+		g.open = 0;
+		pthread_mutex_unlock(&g.mu);
+		for (int i = 0; i < 3; i++)
+			mq_pool_submit(p, mkjob(i));
+		for (j = mq_pool_take_queued(p); j != NULL; j = next) {
+			next = j->next;
+			back++;
+			mq_job_free(j);
+		}
+		assert_int_equal(back, 1);
+		assert_int_equal(mq_pool_pending(p), 2);
+		pthread_mutex_lock(&g.mu);
+		g.open = 1;
+		pthread_cond_broadcast(&g.cv);
+		pthread_mutex_unlock(&g.mu);
+		assert_int_equal(wait_done(p, 2), 2);
+		assert_int_equal(mq_pool_pending(p), 0);
+	}
 	mq_pool_stop(p);
 }

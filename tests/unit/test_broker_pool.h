@@ -4,5 +4,6 @@
 
 void test_pool_all_done(void **state);
 void test_pool_take_queued(void **state);
+void test_pool_idle_worker_keeps_job(void **state);
 
 #endif
