@@ -24,12 +24,14 @@ Skipped, saying why, when dockerd does not answer or the images are missing.
 """
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import benchlib as bl  # noqa: E402
+import cpuacct  # noqa: E402
 import mqbench as mq  # noqa: E402
 
 NAME = "docker"
@@ -37,6 +39,8 @@ TITLE = "Docker backend, one submission of 10 Python tests"
 N = 10
 POOL_K = 8
 PY_SQUARE = "n = int(input())\nprint(n * n)\n"
+# the engine's long-lived daemons, metered on the back-to-back side
+ENGINE = ["dockerd", "containerd"]
 
 
 def py_image(config):
@@ -133,8 +137,16 @@ def measure(wd, image):
         bl.require_ok(res, "docker py10")
         return t
 
+    pooled_cpu, bare_cpu = [], []
+
     def pooled():
-        return bl.per_submission_long_lived(cfg_pool, dirs, POOL_K, backend="docker")
+        t, c = bl.per_submission_long_lived(cfg_pool, dirs, POOL_K, backend="docker",
+                                            named=ENGINE)
+        engine = sum(c[n] for n in ENGINE)
+        pooled_cpu.append({"runlet": c["children"], "engine": engine,
+                           "rest": c["busy"] - c["children"] - engine,
+                           "idle": c["idle"]})
+        return t
 
     notes = []
     served = None
@@ -152,18 +164,27 @@ def measure(wd, image):
         return r["total"]
 
     def bare():
-        return bl.floor([bl.PY_BIN, main_py], inputs=files, env=bl.PY_ENV,
-                        cwd=wd.path)["total"]
+        meter = cpuacct.Meter()
+        t = bl.floor([bl.PY_BIN, main_py], inputs=files, env=bl.PY_ENV,
+                     cwd=wd.path)["total"]
+        c = cpuacct.per_unit(meter.read(), 1)
+        bare_cpu.append({"programs": c["children"], "rest": c["busy"] - c["children"],
+                         "idle": c["idle"]})
+        return t
 
     def serve_one():
         return served.submit()
 
+    # bl.ordered starts each side on a quiet machine: the served daemon
+    # refills its pool, and the engine finishes removals, after a side's
+    # clock has stopped
     sides = [runlet, docker_run, bare, pooled] + ([serve_one] if served else [])
     try:
         # warm-up: a runner image runlet finds stale is rebuilt here, untimed;
         # the served daemon's pool starts with its language's second job
         for f in sides + ([serve_one] if served else []):
             f()
+        del pooled_cpu[:], bare_cpu[:]
         rl, ex, base, pl, sv = [], [], [], [], []
         for i in range(bl.ROUNDS):
             got = bl.ordered(i, *sides)
@@ -213,7 +234,46 @@ def measure(wd, image):
                  "100 ms of CPU per container on the same 2 cores), so that row is bound "
                  "by the engine's own cost; the served row is the latency of a submission "
                  "that finds a ready container.")
-    return rows, notes
+    cpu = cpu_parts(pooled_cpu, bare_cpu)
+    notes += gap_notes(cpu, statistics.median(p / b for p, b in zip(pl, base)), target)
+    return rows, notes, {"cpu": cpu}
+
+
+def cpu_parts(pooled, bare):
+    """The cpu table of the back-to-back side against bare: core-ms per
+    submission, median over rounds."""
+    def med(side, k):
+        return statistics.median(p.get(k, 0.0) for p in side)
+
+    return {"unit": "core-ms per submission",
+            "sides": ["long-lived runlet, warm containers, back to back", f"{N} bare python3 execs"],
+            "rows": [["runlet plugin-test (its own process tree; the tests run in the "
+                      "containers)", med(pooled, "runlet"), None],
+                     [f"the engine: {' + '.join(ENGINE)}", med(pooled, "engine"), None],
+                     ["the rest of the machine: the containers (shim, runc, runlet-runner, "
+                      "python3), kernel threads; bare: the python3 execs",
+                      med(pooled, "rest"), med(bare, "programs") + med(bare, "rest")],
+                     ["idle", med(pooled, "idle"), med(bare, "idle")],
+                     ["all of both cores over the stretch",
+                      statistics.median(sum(p.values()) for p in pooled),
+                      statistics.median(sum(p.values()) for p in bare)]],
+            "note": f"The back-to-back side's parts are taken like its time: (the run of "
+                    f"{POOL_K} submissions - the run of 2) / {POOL_K - 2}. Busy and idle time "
+                    "come from /proc/stat, runlet's tree from its rusage, the engine's "
+                    "daemons from /proc/PID/stat (a container's shim and runc come and go "
+                    "and land in the rest)."}
+
+
+def gap_notes(cpu, ratio, target):
+    if ratio <= target["value"]:
+        return []
+    own, engine, rest, idle, total = cpu["rows"]
+    return [f"What stands in the way of {target['value']} x back to back: each submission "
+            f"needs a container made while the previous ones run. The engine's daemons "
+            f"took {engine[1]:.1f} core-ms per submission, the rest of the machine "
+            f"(the containers, runc, the kernel's work) {rest[1]:.1f} against {rest[2]:.1f} "
+            f"for the bare execs, runlet itself {own[1]:.1f}; all of that shares the two "
+            f"cores with the tests (the cores stood idle for {idle[1]:.1f})."]
 
 
 if __name__ == "__main__":

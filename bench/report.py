@@ -178,7 +178,23 @@ def bench_section(r):
         if extra:
             out += [""] + extra
     out += [""] + [f"- {n}" for n in r.get("notes", [])] + [""]
+    cpu = (r.get("series") or {}).get("cpu")
+    if cpu:
+        out += cpu_table(cpu)
     return out
+
+
+def cpu_table(cpu):
+    """Where the cores went: one column per side, one row per part."""
+    def cell(v):
+        return "" if v is None else f"{v:.2f}"
+
+    out = [f"Where the cores went ({cpu['unit']}, median over rounds):", "",
+           "| part | " + " | ".join(cpu["sides"]) + " |",
+           "|---|" + "---|" * len(cpu["sides"])]
+    for row in cpu["rows"]:
+        out.append(f"| {row[0]} | " + " | ".join(cell(v) for v in row[1:]) + " |")
+    return out + ["", cpu["note"], ""]
 
 
 def ms(v):

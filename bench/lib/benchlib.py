@@ -72,14 +72,33 @@ def stats(xs):
 def ordered(i, *fns):
     """Run fns in order on even rounds and in reverse order on odd ones, so
     neither side of a comparison always runs first (warm caches, drifting
-    load). Returns their results in the order given."""
+    load), each on a quiet machine (settle). Returns their results in the
+    order given."""
     idx = list(range(len(fns)))
     if i % 2:
         idx.reverse()
     out = [None] * len(fns)
     for k in idx:
+        settle()
         out[k] = fns[k]()
     return out
+
+
+def settle(max_s=2.0, window=0.2, cores=0.15):
+    """Wait until the machine is quiet (less than `cores` of a core busy over
+    a window), at most max_s seconds: work a side leaves behind (a daemon
+    refilling its pool, the engine removing a container) then does not run
+    into the next side's measurement. Returns the seconds waited."""
+    import cpuacct
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < max_s:
+        b0, _ = cpuacct.machine()
+        time.sleep(window)
+        b1, _ = cpuacct.machine()
+        if b1 - b0 < cores * window:
+            break
+    return time.monotonic() - t0
 
 
 # ---- the stopwatch ---------------------------------------------------------
@@ -306,20 +325,32 @@ def identical_cases(wd, name, code, tests, k):
     return k_all, k_two
 
 
-def per_submission_long_lived(config, dirs, k, plugin="python", backend="native"):
+def per_submission_long_lived(config, dirs, k, plugin="python", backend="native",
+                              named=None):
     """Seconds per submission in one long-lived runlet (`runlet plugin-test`
     over the k and the 2 identical submissions of identical_cases): the
     difference over the extra k - 2, so process start, config and plugins
-    are paid once and the pools are in use."""
+    are paid once and the pools are in use.
+    named: a list of process names (comm) to meter as well: then returns
+    (seconds, parts), parts being core-ms per submission the same way
+    (cpuacct.Meter's keys: busy, idle, children = runlet's process tree,
+    self, and each name)."""
     import time
 
+    import cpuacct
+
     def once(cases):
+        meter = cpuacct.Meter(named=named or ())
         t0 = time.perf_counter()
         p = subprocess.run([RUNLET, "plugin-test", "--backend", backend, "--config",
                             config, plugin, cases], capture_output=True, text=True)
         t = time.perf_counter() - t0
         if p.returncode != 0:
             raise FloorError("plugin-test failed: " + (p.stdout + p.stderr)[-400:])
-        return t
+        return t, meter.read()
 
-    return (once(dirs[0]) - once(dirs[1])) / (k - 2)
+    (t_k, c_k), (t_2, c_2) = once(dirs[0]), once(dirs[1])
+    per = (t_k - t_2) / (k - 2)
+    if named is None:
+        return per
+    return per, {key: (c_k[key] - c_2[key]) * 1e3 / (k - 2) for key in c_k}
