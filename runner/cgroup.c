@@ -219,20 +219,29 @@ static int set_file(struct cg_step *cg, int i, const char *file,
 	return rc;
 }
 
+/* lim, the memory limit raised by extra bytes (what earlier steps left
+ * charged in a reused cgroup). */
 static int set_limits(struct cg_step *cg, const struct wire_limits *lim,
-		      char *err, size_t errlen)
+		      uint64_t extra, char *err, size_t errlen)
 {
 	int rc = 0;
 	if (cg->mem >= 0 && lim->mem_kb) {
-		uint64_t bytes = lim->mem_kb * 1024;
+		uint64_t bytes = lim->mem_kb * 1024 + extra;
 		if (cg->v2) {
 			rc = set_file(cg, cg->mem, "memory.max", bytes, 0, err, errlen);
 			if (rc == 0)
 				rc = set_file(cg, cg->mem, "memory.swap.max", 0, 1,
 					      err, errlen);
 		} else {
+			/* v1 keeps limit <= memsw limit: raising one (a reused
+			 * cgroup's) takes memsw first */
 			rc = set_file(cg, cg->mem, "memory.limit_in_bytes", bytes, 0,
 				      err, errlen);
+			if (rc == -EINVAL &&
+			    set_file(cg, cg->mem, "memory.memsw.limit_in_bytes", bytes,
+				     1, err, errlen) == 0)
+				rc = set_file(cg, cg->mem, "memory.limit_in_bytes",
+					      bytes, 0, err, errlen);
 			if (rc == 0)
 				rc = set_file(cg, cg->mem,
 					      "memory.memsw.limit_in_bytes", bytes,
@@ -250,7 +259,7 @@ int cg_step_create(const struct cg_conf *conf, const char *name,
 {
 	memset(cg, 0, sizeof(*cg));
 	cg->v2 = conf->v2;
-	cg->mem = cg->pids = cg->cpu_fd = -1;
+	cg->mem = cg->pids = cg->cpu_fd = cg->peak_fd = -1;
 	for (int i = 0; i < CG_MAX_DIRS; i++)
 		cg->d[i].dirfd = cg->d[i].procs_fd = -1;
 	int rc = 0, cpu = -1;
@@ -272,7 +281,7 @@ int cg_step_create(const struct cg_conf *conf, const char *name,
 			cpu = rc;
 	}
 	if (rc >= 0)
-		rc = set_limits(cg, lim, err, errlen);
+		rc = set_limits(cg, lim, 0, err, errlen);
 	if (rc < 0) {
 		char ignore[8];
 		cg_step_destroy(cg, ignore, sizeof(ignore));
@@ -300,7 +309,8 @@ int cg_step_attach(struct cg_step *cg, pid_t pid, char *err, size_t errlen)
 	return 0;
 }
 
-int cg_step_cpu_ns(struct cg_step *cg, uint64_t *ns)
+/* The cgroup's CPU time since it was made. */
+static int cpu_total_ns(struct cg_step *cg, uint64_t *ns)
 {
 	char buf[512];
 	uint64_t v;
@@ -315,6 +325,16 @@ int cg_step_cpu_ns(struct cg_step *cg, uint64_t *ns)
 			return -ENOENT;
 		*ns = v;
 	}
+	return 0;
+}
+
+int cg_step_cpu_ns(struct cg_step *cg, uint64_t *ns)
+{
+	uint64_t v;
+	int rc = cpu_total_ns(cg, &v);
+	if (rc < 0)
+		return rc;
+	*ns = v > cg->cpu_base_ns ? v - cg->cpu_base_ns : 0;
 	return 0;
 }
 
@@ -336,29 +356,43 @@ static int read_u64(int dirfd, const char *file, const char *key,
 	return ut_find_u64(buf, key, out);
 }
 
+/* The memory cgroup's OOM kill count (v1 kernels before 4.13 do not count
+ * them: its limit hits then). -ENOENT: neither is known. */
+static int oom_count(struct cg_step *cg, uint64_t *v)
+{
+	int fd = cg->d[cg->mem].dirfd;
+	if (cg->v2)
+		return read_u64(fd, "memory.events", "oom_kill", v);
+	if (read_u64(fd, "memory.oom_control", "oom_kill", v) == 0)
+		return 0;
+	return read_u64(fd, "memory.failcnt", NULL, v);
+}
+
 void cg_step_stats(struct cg_step *cg, uint64_t *peak_kb, int *have_peak,
 		   int *oom)
 {
+	char buf[64];
 	uint64_t v;
+	int rc;
 	*peak_kb = 0;
 	*have_peak = 0;
 	*oom = 0;
 	if (cg->mem < 0)
 		return;
 	int fd = cg->d[cg->mem].dirfd;
-	if (read_u64(fd, cg->v2 ? "memory.peak" : "memory.max_usage_in_bytes",
-		     NULL, &v) == 0) {
-		*peak_kb = v / 1024;
+	if (cg->peak_fd >= 0)
+		rc = ut_pread_small(cg->peak_fd, buf, sizeof(buf)) > 0
+			     ? ut_find_u64(buf, NULL, &v)
+			     : -ENOENT;
+	else
+		rc = read_u64(fd, cg->v2 ? "memory.peak" : "memory.max_usage_in_bytes",
+			      NULL, &v);
+	if (rc == 0) {
+		*peak_kb = (v > cg->mem_base ? v - cg->mem_base : 0) / 1024;
 		*have_peak = 1;
 	}
-	if (cg->v2) {
-		if (read_u64(fd, "memory.events", "oom_kill", &v) == 0 && v > 0)
-			*oom = 1;
-	} else if (read_u64(fd, "memory.oom_control", "oom_kill", &v) == 0) {
-		*oom = v > 0;
-	} else if (read_u64(fd, "memory.failcnt", NULL, &v) == 0 && v > 0) {
-		*oom = 1; /* kernels before 4.13 do not count OOM kills */
-	}
+	if (oom_count(cg, &v) == 0)
+		*oom = v > cg->oom_base;
 }
 
 int cg_step_destroy(struct cg_step *cg, char *err, size_t errlen)
@@ -366,7 +400,9 @@ int cg_step_destroy(struct cg_step *cg, char *err, size_t errlen)
 	int first = 0;
 	if (cg->cpu_fd >= 0)
 		close(cg->cpu_fd);
-	cg->cpu_fd = -1;
+	if (cg->peak_fd >= 0)
+		close(cg->peak_fd);
+	cg->cpu_fd = cg->peak_fd = -1;
 	for (int i = 0; i < cg->ndirs; i++) {
 		int rc = 0;
 		if (cg->d[i].dirfd >= 0)
@@ -383,6 +419,47 @@ int cg_step_destroy(struct cg_step *cg, char *err, size_t errlen)
 	}
 	cg->ndirs = 0;
 	return first;
+}
+
+int cg_step_empty(struct cg_step *cg)
+{
+	for (int i = 0; i < cg->ndirs; i++) {
+		int rc = dir_drain(cg->v2, cg->d[i].dirfd);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* v2: reset memory.peak for reads through cg->peak_fd (kernels 6.12 and
+ * later take any write as a reset; older ones refuse it). */
+static int v2_peak_reset(struct cg_step *cg)
+{
+	if (cg->peak_fd < 0)
+		cg->peak_fd = openat(cg->d[cg->mem].dirfd, "memory.peak",
+				     O_RDWR | O_CLOEXEC);
+	if (cg->peak_fd < 0)
+		return -EAGAIN;
+	return ut_write_all(cg->peak_fd, "reset\n", 6) == 0 ? 0 : -EAGAIN;
+}
+
+int cg_step_reuse(struct cg_step *cg, const struct wire_limits *lim, char *err,
+		  size_t errlen)
+{
+	uint64_t left = 0, v;
+	if (cg->mem >= 0) {
+		int fd = cg->d[cg->mem].dirfd;
+		if (read_u64(fd, cg->v2 ? "memory.current" : "memory.usage_in_bytes",
+			     NULL, &left) < 0 || left > CG_REUSE_MAX_LEFT)
+			return -EAGAIN;
+		if (cg->v2 ? v2_peak_reset(cg) < 0
+			   : ut_write_file(fd, "memory.max_usage_in_bytes", "0") < 0)
+			return -EAGAIN;
+		cg->oom_base = oom_count(cg, &v) == 0 ? v : 0;
+	}
+	cg->mem_base = left;
+	cg->cpu_base_ns = cpu_total_ns(cg, &v) == 0 ? v : 0;
+	return set_limits(cg, lim, left, err, errlen);
 }
 
 /* Drain and remove base/name if it exists. */

@@ -35,10 +35,11 @@ static int is_program(const char *p)
 }
 
 void ex_prepare(const struct ex_env *env, const struct wire_step *ws,
-		struct ex_step *st)
+		int share_cg, struct ex_step *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->ws = ws;
+	st->share_cg = share_cg;
 	rl_prepare(&ws->lim, cg_limits_pids(&env->cg), &st->rl);
 	const char *name = ws->argv[0];
 	if (strchr(name, '/')) {
@@ -168,6 +169,46 @@ static void classify(struct ex_env *env, const struct ex_step *st,
 	}
 }
 
+/* The step's cgroup in cgs: the kept one when it can serve (a test after a
+ * test), else a new one. */
+static int step_cgroup(struct ex_env *env, const struct ex_step *st,
+		       struct cg_step *cgs, char *err, size_t errlen)
+{
+	const struct wire_limits *lim = &st->ws->lim;
+	char name[32];
+	int rc;
+	if (env->have_kept) {
+		*cgs = env->kept;
+		env->have_kept = 0;
+		rc = st->share_cg ? cg_step_reuse(cgs, lim, err, errlen) : -EAGAIN;
+		if (rc != -EAGAIN) {
+			char ignore[8];
+			if (rc < 0)
+				cg_step_destroy(cgs, ignore, sizeof(ignore));
+			return rc;
+		}
+		if ((rc = cg_step_destroy(cgs, err, errlen)) < 0)
+			return rc;
+	}
+	if (env->par_slot)
+		snprintf(name, sizeof(name), EX_CG_WORKER, env->par_slot);
+	else
+		snprintf(name, sizeof(name), "s%u", env->seq);
+	return cg_step_create(&env->cg, name, lim, cgs, err, errlen);
+}
+
+int ex_env_release(struct ex_env *env, char *err, size_t errlen)
+{
+	int rc = 0;
+	if (env->have_kept) {
+		env->have_kept = 0;
+		rc = cg_step_destroy(&env->kept, err, errlen);
+	}
+	blob_free(&env->out);
+	blob_free(&env->err);
+	return rc;
+}
+
 int ex_run(struct ex_env *env, const struct ex_step *st, const char *in,
 	   size_t in_len, struct wire_outcome *o, char *err, size_t errlen)
 {
@@ -194,12 +235,7 @@ int ex_run(struct ex_env *env, const struct ex_step *st, const char *in,
 	}
 	env->seq++;
 	if (cg_enabled(&env->cg)) {
-		char name[32];
-		if (env->par_test)
-			snprintf(name, sizeof(name), EX_CG_TEST, env->par_test);
-		else
-			snprintf(name, sizeof(name), "s%u", env->seq);
-		rc = cg_step_create(&env->cg, name, lim, &cgs, err, errlen);
+		rc = step_cgroup(env, st, &cgs, err, errlen);
 		if (rc < 0)
 			return rc;
 		cg = &cgs;
@@ -295,9 +331,12 @@ int ex_run(struct ex_env *env, const struct ex_step *st, const char *in,
 	if (cg) {
 		cg_step_stats(cg, &peak_kb, &have_peak, &oom);
 		cg = NULL;
-		rc = cg_step_destroy(&cgs, err, errlen);
-		if (rc < 0)
+		if (st->share_cg && cg_step_empty(&cgs) == 0) {
+			env->kept = cgs;
+			env->have_kept = 1;
+		} else if ((rc = cg_step_destroy(&cgs, err, errlen)) < 0) {
 			return rc;
+		}
 	}
 	classify(env, st, &j, start, peak_kb, have_peak, oom, o);
 	return 0;

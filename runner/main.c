@@ -183,7 +183,7 @@ static int run_plan(struct runner *r)
 	struct wire_outcome o;
 	int rc;
 	if (r->plan.has_compile) {
-		ex_prepare(&r->env, &r->plan.compile, &st);
+		ex_prepare(&r->env, &r->plan.compile, 0, &st);
 		memset(&o, 0, sizeof(o));
 		o.is_compile = 1;
 		rc = ex_run(&r->env, &st, "", 0, &o, r->err, sizeof(r->err));
@@ -215,7 +215,7 @@ static int run_plan(struct runner *r)
 	    (rc = fl_seal(r->err, sizeof(r->err))) < 0)
 		return rc;
 	/* prepared after the compile, which may create the program */
-	ex_prepare(&r->env, &r->plan.run, &st);
+	ex_prepare(&r->env, &r->plan.run, 1, &st);
 	if (r->plan.parallel > 1 && r->plan.ntests > 1)
 		return par_run(&r->env, &st, &r->plan, &r->inputs,
 			       r->plan.parallel > PAR_MAX_WORKERS
@@ -299,9 +299,12 @@ done:
 	if (r.env.oom_fd >= 0)
 		close(r.env.oom_fd);
 	rp_close(&r.out);
+	/* after the end record: the kept test cgroup's removal is off the
+	 * job's path (a pooled sandbox's init may be killed meanwhile; the
+	 * sandbox's cgroup tree is removed with it) */
+	if (ex_env_release(&r.env, r.err, sizeof(r.err)) < 0)
+		fprintf(stderr, "runlet-runner: %s\n", r.err);
 	sf_free(&r.filter);
-	blob_free(&r.env.out);
-	blob_free(&r.env.err);
 	pl_inputs_free(&r.inputs);
 	wire_plan_free(&r.plan);
 	return status;

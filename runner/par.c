@@ -145,7 +145,8 @@ static void frames(struct par *p, struct pw *w)
 }
 
 /* A worker died during test w->cur: a SETUP outcome for it, and its
- * processes (re-parented to the runner) and cgroup are removed. */
+ * processes (re-parented to the runner) and its step cgroup are removed
+ * (before a new worker k takes the name). */
 static void lost_test(struct par *p, struct pw *w, int ws)
 {
 	size_t idx = (size_t)w->cur;
@@ -158,7 +159,7 @@ static void lost_test(struct par *p, struct pw *w, int ws)
 	kl_orphans_except(live, nlive);
 	if (cg_enabled(&p->env->cg)) {
 		char name[32], why[512];
-		snprintf(name, sizeof(name), EX_CG_TEST, (unsigned)idx + 1);
+		snprintf(name, sizeof(name), EX_CG_WORKER, (unsigned)(w - p->w) + 1);
 		if (cg_step_remove(&p->env->cg, name, why, sizeof(why)) < 0)
 			fprintf(stderr, "runlet-runner: %s\n", why);
 	}
@@ -254,7 +255,7 @@ static int spawn(struct par *p, const struct par_work *work, unsigned k)
 		return -e;
 	}
 	if (pid == 0)
-		par_worker(work, task[0], res[1], others, no);
+		par_worker(work, k, task[0], res[1], others, no);
 	close(task[0]);
 	close(res[1]);
 	int fl = fcntl(res[0], F_GETFL);

@@ -1,7 +1,8 @@
 /* Parallel tests (plan.parallel = n > 1): after the compile and the seal,
  * the runner forks up to n worker processes and hands out test indices;
  * each worker runs its tests one at a time with the sequential machinery
- * (exec.c: own limits, process group and step cgroup "t<index + 1>") and
+ * (exec.c: own limits and process group per test; worker k's tests share
+ * the step cgroup "w<k + 1>" one after another, cgroup.h) and
  * sends every encoded outcome back; the runner writes them to stdout in
  * plan order, each as soon as it and all earlier ones are done.
  *
@@ -61,10 +62,10 @@ int par_run(struct ex_env *env, const struct ex_step *st,
 	    const struct wire_plan *plan, const struct pl_inputs *in,
 	    unsigned n, struct rp_out *out, char *err, size_t errlen);
 
-/* The worker's life (par_worker.c): take indices from task_fd, run them,
- * send frames on result_fd, _exit when task_fd ends. Closes the fds in
- * close_fds[0..nclose) first (the runner's ends of other workers). */
-_Noreturn void par_worker(const struct par_work *w, int task_fd,
+/* The life of worker k (par_worker.c): take indices from task_fd, run
+ * them, send frames on result_fd, _exit when task_fd ends. Closes the fds
+ * in close_fds[0..nclose) first (the runner's ends of other workers). */
+_Noreturn void par_worker(const struct par_work *w, unsigned k, int task_fd,
 			  int result_fd, const int *close_fds, size_t nclose);
 
 #endif /* RUNLET_RUNNER_PAR_H */

@@ -42,7 +42,7 @@ static int send_frame(int fd, uint32_t kind, uint32_t idx, const void *p,
 	return rc;
 }
 
-_Noreturn void par_worker(const struct par_work *w, int task_fd,
+_Noreturn void par_worker(const struct par_work *w, unsigned k, int task_fd,
 			  int result_fd, const int *close_fds, size_t nclose)
 {
 	struct ex_env *env = w->env;
@@ -67,6 +67,7 @@ _Noreturn void par_worker(const struct par_work *w, int task_fd,
 	    getppid() != env->self)
 		_exit(1);
 	env->self = getpid();
+	env->par_slot = k + 1; /* names the step cgroup its tests share */
 	env->is_pid1 = 0; /* never kill(-1): the other workers' tests run */
 	if (kl_init() < 0) {
 		snprintf(err, sizeof(err), "worker prctl(PR_SET_CHILD_SUBREAPER): %s",
@@ -87,7 +88,6 @@ _Noreturn void par_worker(const struct par_work *w, int task_fd,
 		struct wire_outcome o;
 		memset(&o, 0, sizeof(o));
 		o.num = t->num;
-		env->par_test = idx + 1;
 		err[0] = '\0';
 		rc = ex_run(env, w->st, w->inputs + w->off[idx], t->len, &o, err,
 			    sizeof(err));
@@ -108,7 +108,7 @@ _Noreturn void par_worker(const struct par_work *w, int task_fd,
 			wire_buf_free(&buf); /* the next test must not inherit it */
 	}
 	wire_buf_free(&buf);
-	blob_free(&env->out);
-	blob_free(&env->err);
+	if (ex_env_release(env, err, sizeof(err)) < 0)
+		fprintf(stderr, "runlet-runner: worker: %s\n", err);
 	_exit(status);
 }

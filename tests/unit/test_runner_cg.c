@@ -40,6 +40,7 @@ static const struct fake_file fake_v2[] = {
 	{"memory.max", "max\n", "RUNLET_FAKE_NOMEM"},
 	{"memory.swap.max", "max\n", "RUNLET_FAKE_NOMEM"},
 	{"memory.peak", "41943040\n", "RUNLET_FAKE_NOMEM"},
+	{"memory.current", "1048576\n", "RUNLET_FAKE_NOMEM"},
 	{"memory.events", "low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n", "RUNLET_FAKE_NOMEM"},
 	{"pids.max", "max\n", NULL},
 	{"cpu.stat", "usage_usec 250000\nuser_usec 200000\nsystem_usec 50000\n", NULL},
@@ -50,6 +51,7 @@ static const struct fake_file fake_v1[] = {
 	{"memory.limit_in_bytes", "9223372036854771712\n", NULL},
 	{"memory.memsw.limit_in_bytes", "9223372036854771712\n", "RUNLET_FAKE_NOSWAP"},
 	{"memory.max_usage_in_bytes", "20971520\n", NULL},
+	{"memory.usage_in_bytes", "1048576\n", NULL},
 	{"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n", "RUNLET_FAKE_OLDKERNEL"},
 	{"memory.failcnt", "3\n", NULL},
 	{"pids.max", "max\n", NULL},
@@ -386,6 +388,98 @@ static void test_v1_old_kernel_and_no_swap(void **state)
 	assert_int_equal(cg_step_destroy(&cg, err, sizeof(err)), 0);
 }
 
+/* A kept step cgroup serves the next test: its CPU time, OOM kills and
+ * memory peak start from where the last test left them, and what that test
+ * left charged is on top of the memory limit and off the peak. */
+static void test_v1_reuse(void **state)
+{
+	char mem[256], pids[256], cpu[256], dir[300], buf[64];
+	make_v1_parents(mem, pids, cpu);
+	struct cg_conf conf = {0, mem, pids, cpu, 0};
+	struct wire_limits lim = {.mem_kb = 65536, .pids = 7};
+	struct cg_step cg;
+	char err[512] = "";
+	assert_int_equal(cg_step_create(&conf, "s2", &lim, &cg, err, sizeof(err)), 0);
+	snprintf(dir, sizeof(dir), "%s/s2", mem);
+	put(dir, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+	assert_int_equal(cg_step_empty(&cg), 0);
+	/* 1 MiB left charged by the last test */
+	assert_int_equal(cg_step_reuse(&cg, &lim, err, sizeof(err)), 0);
+	get(dir, "memory.limit_in_bytes", buf, sizeof(buf));
+	assert_string_equal(buf, "68157440"); /* 64 MiB + 1 MiB */
+	get(dir, "memory.memsw.limit_in_bytes", buf, sizeof(buf));
+	assert_string_equal(buf, "68157440");
+	get(dir, "memory.max_usage_in_bytes", buf, sizeof(buf));
+	assert_string_equal(buf, "0"); /* reset (the kernel: to the usage) */
+	char cdir[300];
+	snprintf(cdir, sizeof(cdir), "%s/s2", cpu);
+	put(cdir, "cpuacct.usage", "223456789\n");
+	uint64_t ns = 0;
+	assert_int_equal(cg_step_cpu_ns(&cg, &ns), 0);
+	assert_int_equal(ns, 100000000ull); /* since the reuse */
+	put(dir, "memory.max_usage_in_bytes", "5242880\n");
+	uint64_t peak = 0;
+	int have = 0, oom = 1;
+	cg_step_stats(&cg, &peak, &have, &oom);
+	assert_true(have);
+	assert_int_equal(peak, 4096); /* 5 MiB - the 1 MiB left before */
+	assert_false(oom);            /* the earlier test's kill */
+	put(dir, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+	cg_step_stats(&cg, &peak, &have, &oom);
+	assert_true(oom);
+	/* more than CG_REUSE_MAX_LEFT still charged: not reused */
+	put(dir, "memory.usage_in_bytes", "8388608\n");
+	assert_int_equal(cg_step_reuse(&cg, &lim, err, sizeof(err)), -EAGAIN);
+	assert_int_equal(cg_step_destroy(&cg, err, sizeof(err)), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
+/* Still in use after the test: not emptied, so not kept. */
+static void test_reuse_needs_empty(void **state)
+{
+	struct cg_conf conf = {1, g_root, g_root, g_root, 0};
+	struct wire_limits lim = {0};
+	struct cg_step cg;
+	char err[512] = "", dir[300];
+	setenv("RUNLET_FAKE_NOKILL", "1", 1);
+	assert_int_equal(cg_step_create(&conf, "w1", &lim, &cg, err, sizeof(err)), 0);
+	snprintf(dir, sizeof(dir), "%s/w1", g_root);
+	put(dir, "cgroup.procs", "2147483646\n"); /* nothing to kill, never leaves */
+	assert_int_equal(cg_step_empty(&cg), -EBUSY);
+	put(dir, "cgroup.procs", "");
+	assert_int_equal(cg_step_destroy(&cg, err, sizeof(err)), 0);
+}
+
+static void test_v2_reuse(void **state)
+{
+	struct cg_conf conf = {1, g_root, g_root, g_root, 0};
+	struct wire_limits lim = {.mem_kb = 65536, .pids = 10};
+	struct cg_step cg;
+	char err[512] = "", buf[64], dir[300];
+	assert_int_equal(cg_step_create(&conf, "w1", &lim, &cg, err, sizeof(err)), 0);
+	snprintf(dir, sizeof(dir), "%s/w1", g_root);
+	assert_int_equal(cg_step_empty(&cg), 0);
+	assert_int_equal(cg_step_reuse(&cg, &lim, err, sizeof(err)), 0);
+	get(dir, "memory.max", buf, sizeof(buf));
+	assert_string_equal(buf, "68157440");
+	/* the peak is reset through a descriptor of its own, read through it */
+	assert_true(cg.peak_fd >= 0);
+	get(dir, "memory.peak", buf, sizeof(buf));
+	assert_memory_equal(buf, "reset\n", 6);
+	put(dir, "memory.peak", "6291456\n");
+	put(dir, "cpu.stat", "usage_usec 400000\nuser_usec 300000\nsystem_usec 100000\n");
+	uint64_t ns = 0, peak = 0;
+	int have = 0, oom = 1;
+	assert_int_equal(cg_step_cpu_ns(&cg, &ns), 0);
+	assert_int_equal(ns, 150000000ull); /* 400 ms - the 250 ms before */
+	cg_step_stats(&cg, &peak, &have, &oom);
+	assert_true(have);
+	assert_int_equal(peak, 5120); /* 6 MiB - 1 MiB */
+	assert_false(oom);            /* oom_kill 1 was before */
+	assert_int_equal(cg_step_destroy(&cg, err, sizeof(err)), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_root, teardown_root)
@@ -397,6 +491,9 @@ int main(void)
 		T(test_existing_cgroup),
 		T(test_v1_per_controller),
 		T(test_v1_old_kernel_and_no_swap),
+		T(test_v1_reuse),
+		T(test_reuse_needs_empty),
+		T(test_v2_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

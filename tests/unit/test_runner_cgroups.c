@@ -224,6 +224,71 @@ static void cgroup_parallel_case(int v2)
 	cg_parents_remove(&c); /* fails if a step cgroup was left */
 }
 
+/* Tests one after another share the step cgroup: each still has its own
+ * CPU time and memory peak; one that leaves too much charged hands the
+ * next a new cgroup. /proc/self/cgroup names the one a test ran in. */
+static void cgroup_reuse_case(int v2)
+{
+	struct cg_parents c;
+	if (not_root())
+		return;
+	if (cg_parents_make(&c, v2) < 0) {
+		host_lacks(1, 0, v2 ? "no cgroup v2 with memory and pids"
+				    : "no cgroup v1 memory and pids");
+		return;
+	}
+	char big[64];
+	snprintf(big, sizeof(big), "/tmp/runlet-reuse-%d", (int)getpid());
+	struct wire_plan p;
+	struct rr rr;
+	eval_plan(&p);
+	plan_cgroups(&p, &c);
+	p.uid = test_uid();
+	p.gid = test_uid();
+	add_helper(&p);
+	p.run.lim.mem_kb = 64 * 1024;
+	p.run.lim.pids = 10;
+	p.run.lim.cpu_ms = 2000;
+	add_cmd(&p, 1, "exec ./runner_helper cpuspin 200");
+	add_cmd(&p, 2, "exec cat /proc/self/cgroup");
+	add_cmd(&p, 3, "exec ./runner_helper alloc 30");
+	add_cmd(&p, 4, "exec ./runner_helper alloc 10");
+	/* 8 MiB of page cache stays charged to the cgroup */
+	add_cmd(&p, 5, "head -c 8388608 /dev/zero > %s && echo wrote", big);
+	add_cmd(&p, 6, "exec cat /proc/self/cgroup");
+	add_cmd(&p, 7, "exec ./runner_helper alloc 10");
+	run_ok(&p, 7, &rr);
+	unlink(big);
+	const struct wire_outcome *o = rr.res.tests;
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(o[i].status, RUNLET_EXIT_EXITED);
+	assert_true(o[0].cpu_ms >= 190);
+	/* test 2 in test 1's cgroup, without test 1's CPU time */
+	assert_non_null(strstr(o[1].out, "/s1\n"));
+	assert_true(o[1].cpu_ms < 100);
+	/* the peak is each test's own: 10 MB after 30 MB */
+	assert_true(o[2].mem_kb >= 30 * 1024 && o[2].mem_kb < 50 * 1024);
+	assert_true(o[3].mem_kb >= 10 * 1024 && o[3].mem_kb < 25 * 1024);
+	assert_string_equal(o[4].out, "wrote\n");
+	/* after the 8 MiB: a new cgroup (named for the 6th step) */
+	assert_null(strstr(o[5].out, "/s1\n"));
+	assert_non_null(strstr(o[5].out, "/s6\n"));
+	assert_true(o[6].mem_kb >= 10 * 1024 && o[6].mem_kb < 25 * 1024);
+	rr_free(&rr);
+	wire_plan_free(&p);
+	cg_parents_remove(&c); /* fails if a step cgroup was left */
+}
+
+static void test_cgroup_v1_reuse(void **state)
+{
+	cgroup_reuse_case(0);
+}
+
+static void test_cgroup_v2_reuse(void **state)
+{
+	cgroup_reuse_case(1);
+}
+
 static void test_cgroup_v1_parallel(void **state)
 {
 	cgroup_parallel_case(0);
@@ -382,6 +447,8 @@ int main(void)
 		T(test_cgroup_v2_kill_and_cpu),
 		T(test_cgroup_v1_parallel),
 		T(test_cgroup_v2_parallel),
+		T(test_cgroup_v1_reuse),
+		T(test_cgroup_v2_reuse),
 		T(test_pid1_namespace),
 	};
 	return runner_tests_done(cmocka_run_group_tests(tests, NULL, NULL),
