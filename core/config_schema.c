@@ -296,6 +296,7 @@ static int bad(struct cfg_loader *ld, const struct yn *v, const char *path,
 static int scalar_of(struct cfg_loader *ld, const struct yn *v,
 		     const char *path, const char *what, const char **out)
 {
+	*out = NULL;
 	if (v->type != YN_SCALAR || yn_is_null(v) || strlen(v->s) != v->len)
 		return bad(ld, v, path, what);
 	*out = v->s;

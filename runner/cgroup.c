@@ -447,6 +447,11 @@ int cg_step_reuse(struct cg_step *cg, const struct wire_limits *lim, char *err,
 		  size_t errlen)
 {
 	uint64_t left = 0, v;
+	/* an exited process is counted until it is reaped: the next test
+	 * must have its whole pids limit */
+	if (cg->pids >= 0 &&
+	    read_u64(cg->d[cg->pids].dirfd, "pids.current", NULL, &v) == 0 && v > 0)
+		return -EAGAIN;
 	if (cg->mem >= 0) {
 		int fd = cg->d[cg->mem].dirfd;
 		if (read_u64(fd, cg->v2 ? "memory.current" : "memory.usage_in_bytes",

@@ -31,7 +31,7 @@ static const char *self_v1 =
 static void touch(const char *dir, const char *file)
 {
 	char p[512];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	assert_true(snprintf(p, sizeof(p), "%s/%s", dir, file) < (int)sizeof(p));
 	int fd = open(p, O_WRONLY | O_CREAT, 0644);
 	assert_true(fd >= 0);
 	close(fd);
@@ -40,7 +40,8 @@ static void touch(const char *dir, const char *file)
 static void mkd(const char *a, const char *b)
 {
 	char p[512];
-	snprintf(p, sizeof(p), "%s%s%s", a, b ? "/" : "", b ? b : "");
+	assert_true(snprintf(p, sizeof(p), "%s%s%s", a, b ? "/" : "", b ? b : "") <
+		    (int)sizeof(p));
 	assert_int_equal(mkdir(p, 0755), 0);
 }
 

@@ -43,6 +43,7 @@ static const struct fake_file fake_v2[] = {
 	{"memory.current", "1048576\n", "RUNLET_FAKE_NOMEM"},
 	{"memory.events", "low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n", "RUNLET_FAKE_NOMEM"},
 	{"pids.max", "max\n", NULL},
+	{"pids.current", "0\n", NULL},
 	{"cpu.stat", "usage_usec 250000\nuser_usec 200000\nsystem_usec 50000\n", NULL},
 };
 
@@ -55,6 +56,7 @@ static const struct fake_file fake_v1[] = {
 	{"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n", "RUNLET_FAKE_OLDKERNEL"},
 	{"memory.failcnt", "3\n", NULL},
 	{"pids.max", "max\n", NULL},
+	{"pids.current", "0\n", NULL},
 	{"cpuacct.usage", "123456789\n", NULL},
 };
 
@@ -427,6 +429,13 @@ static void test_v1_reuse(void **state)
 	put(dir, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
 	cg_step_stats(&cg, &peak, &have, &oom);
 	assert_true(oom);
+	/* a process not yet reaped still counts: not reused */
+	char pdir[300];
+	snprintf(pdir, sizeof(pdir), "%s/s2", pids);
+	put(pdir, "pids.current", "1\n");
+	assert_int_equal(cg_step_reuse(&cg, &lim, err, sizeof(err)), -EAGAIN);
+	put(pdir, "pids.current", "0\n");
+	assert_int_equal(cg_step_reuse(&cg, &lim, err, sizeof(err)), 0);
 	/* more than CG_REUSE_MAX_LEFT still charged: not reused */
 	put(dir, "memory.usage_in_bytes", "8388608\n");
 	assert_int_equal(cg_step_reuse(&cg, &lim, err, sizeof(err)), -EAGAIN);
