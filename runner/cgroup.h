@@ -11,7 +11,10 @@
  * memory.peak's per-descriptor reset, kernels 6.12 and later), and what the
  * earlier tests left charged (page cache, kernel objects, a few hundred KiB)
  * is added to the memory limit and taken off the peak, so a test has its
- * whole limit and its own peak as in a cgroup of its own. With more than
+ * whole limit and its own peak as in a cgroup of its own (that leftover
+ * includes the kernel's per-CPU charge cache, up to 64 pages a CPU, which
+ * the next test may use without raising the usage: its peak can read that
+ * much low). With more than
  * CG_REUSE_MAX_LEFT left charged, or a peak the kernel cannot reset, the
  * cgroup is removed and a new one made, as for every step before. Making
  * and removing a cgroup per test cost ~0.3 ms of a trivial test's ~1.3 ms

@@ -266,9 +266,10 @@ static void cgroup_reuse_case(int v2)
 	/* test 2 in test 1's cgroup, without test 1's CPU time */
 	assert_non_null(strstr(o[1].out, "/s1\n"));
 	assert_true(o[1].cpu_ms < 100);
-	/* the peak is each test's own: 10 MB after 30 MB */
-	assert_true(o[2].mem_kb >= 30 * 1024 && o[2].mem_kb < 50 * 1024);
-	assert_true(o[3].mem_kb >= 10 * 1024 && o[3].mem_kb < 25 * 1024);
+	/* the peak is each test's own: 10 MB after 30 MB (less the kernel's
+	 * per-CPU charge cache the last test left, up to 64 pages a CPU) */
+	assert_true(o[2].mem_kb >= 29 * 1024 && o[2].mem_kb < 50 * 1024);
+	assert_true(o[3].mem_kb >= 9 * 1024 && o[3].mem_kb < 25 * 1024);
 	assert_string_equal(o[4].out, "wrote\n");
 	/* after the 8 MiB: a new cgroup (named for the 6th step) */
 	assert_null(strstr(o[5].out, "/s1\n"));
