@@ -53,6 +53,56 @@ static struct mq_job *mkjob(int i)
 	return j;
 }
 
+/* Wait until want jobs came back done (freeing them); how many did. */
+static unsigned wait_done(struct mq_pool *p, unsigned want)
+{
+	unsigned done = 0;
+
+	while (done < want) {
+		struct pollfd pfd = {.fd = mq_pool_fd(p), .events = POLLIN};
+		struct mq_job *j, *next;
+
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		for (j = mq_pool_take_done(p); j != NULL; j = next) {
+			next = j->next;
+			done++;
+			mq_job_free(j);
+		}
+	}
+	return done;
+}
+
+/* Take the queued jobs back and free them: how many there were. */
+static unsigned take_back(struct mq_pool *p)
+{
+	struct mq_job *j, *next;
+	unsigned back = 0;
+
+	for (j = mq_pool_take_queued(p); j != NULL; j = next) {
+		next = j->next;
+		back++;
+		mq_job_free(j);
+	}
+	return back;
+}
+
+static void gate_set(struct gate *g, int open)
+{
+	pthread_mutex_lock(&g->mu);
+	g->open = open;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* Wait until n workers are held at the gate. */
+static void gate_wait(struct gate *g, int n)
+{
+	pthread_mutex_lock(&g->mu);
+	while (g->entered < n)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
 void test_pool_all_done(void **state)
 {
 	struct mq_pool *p = NULL;
@@ -90,58 +140,18 @@ void test_pool_take_queued(void **state)
 {
 	struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
 	struct mq_pool *p = NULL;
-	struct mq_job *j, *next;
-	unsigned back = 0, done = 0;
 
 	assert_int_equal(mq_pool_start(2, fake_judge, &g, &p), 0);
 	for (int i = 0; i < 6; i++)
 		mq_pool_submit(p, mkjob(i));
 	/* wait until both workers hold a job, stuck at the gate */
-	pthread_mutex_lock(&g.mu);
-	while (g.entered < 2)
-		pthread_cond_wait(&g.cv, &g.mu);
-	pthread_mutex_unlock(&g.mu);
-	for (j = mq_pool_take_queued(p); j != NULL; j = next) {
-		next = j->next;
-		back++;
-		mq_job_free(j);
-	}
-	assert_int_equal(back, 4);
+	gate_wait(&g, 2);
+	assert_int_equal(take_back(p), 4);
 	assert_int_equal(mq_pool_pending(p), 2);
-	pthread_mutex_lock(&g.mu);
-	g.open = 1;
-	pthread_cond_broadcast(&g.cv);
-	pthread_mutex_unlock(&g.mu);
-	while (done < 2) {
-		struct pollfd pfd = {.fd = mq_pool_fd(p), .events = POLLIN};
-
-		assert_int_equal(poll(&pfd, 1, 5000), 1);
-		for (j = mq_pool_take_done(p); j != NULL; j = next) {
-			next = j->next;
-			done++;
-			mq_job_free(j);
-		}
-	}
+	gate_set(&g, 1);
+	assert_int_equal(wait_done(p, 2), 2);
 	assert_int_equal(mq_pool_pending(p), 0);
 	mq_pool_stop(p);
-}
-
-static unsigned wait_done(struct mq_pool *p, unsigned want)
-{
-	unsigned done = 0;
-
-	while (done < want) {
-		struct pollfd pfd = {.fd = mq_pool_fd(p), .events = POLLIN};
-		struct mq_job *j, *next;
-
-		assert_int_equal(poll(&pfd, 1, 5000), 1);
-		for (j = mq_pool_take_done(p); j != NULL; j = next) {
-			next = j->next;
-			done++;
-			mq_job_free(j);
-		}
-	}
-	return done;
 }
 
 /* A job handed to an idle worker counts as started even before that
@@ -160,35 +170,18 @@ void test_pool_idle_worker_keeps_job(void **state)
 	 * are known to be waiting. */
 	mq_pool_submit(p, mkjob(0));
 	mq_pool_submit(p, mkjob(1));
-	pthread_mutex_lock(&g.mu);
-	while (g.entered < 2)
-		pthread_cond_wait(&g.cv, &g.mu);
-	g.open = 1;
-	pthread_cond_broadcast(&g.cv);
-	pthread_mutex_unlock(&g.mu);
+	gate_wait(&g, 2);
+	gate_set(&g, 1);
 	wait_done(p, 2);
 	for (int round = 0; round < 300; round++) {
-		struct mq_job *j, *next;
-		unsigned back = 0;
-
 		/* workers that take a job stop at the closed gate, so with
 		 * k taken, 2 - k are idle and 3 - k queued: one is extra */
-		pthread_mutex_lock(&g.mu);
-		g.open = 0;
-		pthread_mutex_unlock(&g.mu);
+		gate_set(&g, 0);
 		for (int i = 0; i < 3; i++)
 			mq_pool_submit(p, mkjob(i));
-		for (j = mq_pool_take_queued(p); j != NULL; j = next) {
-			next = j->next;
-			back++;
-			mq_job_free(j);
-		}
-		assert_int_equal(back, 1);
+		assert_int_equal(take_back(p), 1);
 		assert_int_equal(mq_pool_pending(p), 2);
-		pthread_mutex_lock(&g.mu);
-		g.open = 1;
-		pthread_cond_broadcast(&g.cv);
-		pthread_mutex_unlock(&g.mu);
+		gate_set(&g, 1);
 		assert_int_equal(wait_done(p, 2), 2);
 		assert_int_equal(mq_pool_pending(p), 0);
 	}

@@ -104,26 +104,43 @@ static void plan_cgroups(struct wire_plan *p, const struct cg_parents *c)
 		p->cg_cpu = strdup(c->cpu);
 }
 
+/* As root, parents under the hierarchy v2 asks for: 0, or -1 after saying
+ * why the case is skipped. */
+static int cg_parents_or_skip(struct cg_parents *c, int v2)
+{
+	if (not_root())
+		return -1;
+	if (cg_parents_make(c, v2) < 0) {
+		host_lacks(1, 0, v2 ? "no cgroup v2 with memory and pids"
+				    : "no cgroup v1 memory and pids");
+		return -1;
+	}
+	return 0;
+}
+
+/* A plan of eval'd shell lines in c's cgroups: the helper shipped, the
+ * children dropping ids (the runner stays root), 64 MB, 10 pids and
+ * cpu_ms of CPU per test. */
+static void cg_plan(struct wire_plan *p, const struct cg_parents *c, uint64_t cpu_ms)
+{
+	eval_plan(p);
+	plan_cgroups(p, c);
+	p->uid = test_uid();
+	p->gid = test_uid();
+	add_helper(p);
+	p->run.lim.mem_kb = 64 * 1024;
+	p->run.lim.pids = 10;
+	p->run.lim.cpu_ms = cpu_ms;
+}
+
 static void cgroup_limits_case(int v2)
 {
 	struct cg_parents c;
-	if (not_root())
+	if (cg_parents_or_skip(&c, v2) < 0)
 		return;
-	if (cg_parents_make(&c, v2) < 0) {
-		host_lacks(1, 0, v2 ? "no cgroup v2 with memory and pids"
-				    : "no cgroup v1 memory and pids");
-		return;
-	}
 	struct wire_plan p;
 	struct rr rr;
-	eval_plan(&p);
-	plan_cgroups(&p, &c);
-	p.uid = test_uid(); /* the children drop ids; the runner stays root */
-	p.gid = test_uid();
-	add_helper(&p);
-	p.run.lim.mem_kb = 64 * 1024;
-	p.run.lim.pids = 10;
-	p.run.lim.cpu_ms = 300;
+	cg_plan(&p, &c, 300);
 	add_cmd(&p, 1, "exec %s alloc 200", "./runner_helper");
 	add_cmd(&p, 2, "exec %s alloc 20", "./runner_helper");
 	add_cmd(&p, 3, "exec %s forkcount 50", "./runner_helper");
@@ -171,24 +188,12 @@ static void cgroup_limits_case(int v2)
 static void cgroup_parallel_case(int v2)
 {
 	struct cg_parents c;
-	if (not_root())
+	if (cg_parents_or_skip(&c, v2) < 0)
 		return;
-	if (cg_parents_make(&c, v2) < 0) {
-		host_lacks(1, 0, v2 ? "no cgroup v2 with memory and pids"
-				    : "no cgroup v1 memory and pids");
-		return;
-	}
 	struct wire_plan p;
 	struct rr rr;
-	eval_plan(&p);
-	plan_cgroups(&p, &c);
+	cg_plan(&p, &c, 1000);
 	p.parallel = 2;
-	p.uid = test_uid();
-	p.gid = test_uid();
-	add_helper(&p);
-	p.run.lim.mem_kb = 64 * 1024;
-	p.run.lim.pids = 10;
-	p.run.lim.cpu_ms = 1000;
 	add_cmd(&p, 1, "exec ./runner_helper alloc 200");
 	add_cmd(&p, 2, "sleep 0.3; exec ./runner_helper alloc 20");
 	add_cmd(&p, 3, "exec ./runner_helper cpuspin 200");
@@ -230,25 +235,13 @@ static void cgroup_parallel_case(int v2)
 static void cgroup_reuse_case(int v2)
 {
 	struct cg_parents c;
-	if (not_root())
+	if (cg_parents_or_skip(&c, v2) < 0)
 		return;
-	if (cg_parents_make(&c, v2) < 0) {
-		host_lacks(1, 0, v2 ? "no cgroup v2 with memory and pids"
-				    : "no cgroup v1 memory and pids");
-		return;
-	}
 	char big[64];
 	snprintf(big, sizeof(big), "/tmp/runlet-reuse-%d", (int)getpid());
 	struct wire_plan p;
 	struct rr rr;
-	eval_plan(&p);
-	plan_cgroups(&p, &c);
-	p.uid = test_uid();
-	p.gid = test_uid();
-	add_helper(&p);
-	p.run.lim.mem_kb = 64 * 1024;
-	p.run.lim.pids = 10;
-	p.run.lim.cpu_ms = 2000;
+	cg_plan(&p, &c, 2000);
 	add_cmd(&p, 1, "exec ./runner_helper cpuspin 200");
 	add_cmd(&p, 2, "exec cat /proc/self/cgroup");
 	add_cmd(&p, 3, "exec ./runner_helper alloc 30");
