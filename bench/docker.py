@@ -242,9 +242,7 @@ def measure(wd, image):
 def cpu_parts(pooled, bare):
     """The cpu table of the back-to-back side against bare: core-ms per
     submission, median over rounds."""
-    def med(side, k):
-        return statistics.median(p.get(k, 0.0) for p in side)
-
+    med = cpuacct.median_part
     return {"unit": "core-ms per submission",
             "sides": ["long-lived runlet, warm containers, back to back", f"{N} bare python3 execs"],
             "rows": [["runlet plugin-test (its own process tree; the tests run in the "
@@ -255,8 +253,7 @@ def cpu_parts(pooled, bare):
                       med(pooled, "rest"), med(bare, "programs") + med(bare, "rest")],
                      ["idle", med(pooled, "idle"), med(bare, "idle")],
                      ["all of both cores over the stretch",
-                      statistics.median(sum(p.values()) for p in pooled),
-                      statistics.median(sum(p.values()) for p in bare)]],
+                      cpuacct.median_total(pooled), cpuacct.median_total(bare)]],
             "note": f"The back-to-back side's parts are taken like its time: (the run of "
                     f"{POOL_K} submissions - the run of 2) / {POOL_K - 2}. Busy and idle time "
                     "come from /proc/stat, runlet's tree from its rusage, the engine's "

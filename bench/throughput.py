@@ -141,12 +141,7 @@ def measure(wd, url):
 
 def cpu_parts(rl, base):
     """The cpu table: core-ms per submission, median over rounds, per side."""
-    def med(side, k):
-        return statistics.median(p.get(k, 0.0) for p in side)
-
-    def total(p):
-        return sum(p.values())
-
+    med = cpuacct.median_part
     rows = [["the programs: python3 (runlet: the results' time_ms, +0.5 ms each for "
              "truncation; bare: bench-floor's reaped children)",
              med(rl, "programs"), med(base, "programs")],
@@ -158,8 +153,7 @@ def cpu_parts(rl, base):
              med(rl, "rest"), med(base, "rest")],
             ["idle", med(rl, "idle"), med(base, "idle")],
             ["all of both cores over the stretch",
-             statistics.median(total(p) for p in rl),
-             statistics.median(total(p) for p in base)]]
+             cpuacct.median_total(rl), cpuacct.median_total(base)]]
     return {"unit": "core-ms per submission",
             "sides": ["runlet serve + RabbitMQ", "bare ceiling"],
             "rows": rows,

@@ -10,6 +10,7 @@ target comes with the parts that make the distance.
 """
 import os
 import resource
+import statistics
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -81,3 +82,13 @@ class Meter:
 def per_unit(parts, n):
     """parts (core-seconds) -> core-milliseconds per unit of n."""
     return {k: v * 1e3 / n for k, v in parts.items()}
+
+
+def median_part(rounds, key):
+    """The median over rounds (dicts of parts) of one part (0 where absent)."""
+    return statistics.median(p.get(key, 0.0) for p in rounds)
+
+
+def median_total(rounds):
+    """The median over rounds of all parts together."""
+    return statistics.median(sum(p.values()) for p in rounds)
