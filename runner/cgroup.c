@@ -233,16 +233,20 @@ static int set_limits(struct cg_step *cg, const struct wire_limits *lim,
 				rc = set_file(cg, cg->mem, "memory.swap.max", 0, 1,
 					      err, errlen);
 		} else {
-			/* v1 keeps limit <= memsw limit: raising one (a reused
-			 * cgroup's) takes memsw first */
+			/* v1 keeps limit <= memsw limit: raising them (a reused
+			 * cgroup's) takes memsw first, lowering the limit */
+			int memsw_first = 0;
 			rc = set_file(cg, cg->mem, "memory.limit_in_bytes", bytes, 0,
 				      err, errlen);
-			if (rc == -EINVAL &&
-			    set_file(cg, cg->mem, "memory.memsw.limit_in_bytes", bytes,
-				     1, err, errlen) == 0)
-				rc = set_file(cg, cg->mem, "memory.limit_in_bytes",
-					      bytes, 0, err, errlen);
-			if (rc == 0)
+			if (rc == -EINVAL) {
+				memsw_first = 1;
+				rc = set_file(cg, cg->mem, "memory.memsw.limit_in_bytes",
+					      bytes, 1, err, errlen);
+				if (rc == 0)
+					rc = set_file(cg, cg->mem, "memory.limit_in_bytes",
+						      bytes, 0, err, errlen);
+			}
+			if (rc == 0 && !memsw_first)
 				rc = set_file(cg, cg->mem,
 					      "memory.memsw.limit_in_bytes", bytes,
 					      1, err, errlen);
